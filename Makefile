@@ -1,0 +1,84 @@
+# Build, lint, test and fuzz entry points; .ci/run calls `make test`.
+
+GO  ?= go
+NPM ?= npm
+
+# Node project with the real Engine.IO clients used by the interop tests.
+# It sits under testdata/ so that the go tool ignores it and its node_modules.
+NODE_DIR   := internal/interop/testdata
+NODE_STAMP := $(NODE_DIR)/node_modules/.stamp
+
+# staticcheck is built from the Go module proxy at a pinned version, so no
+# separate install step is needed on a fresh machine.
+STATICCHECK_VERSION ?= v0.8.2
+
+GO_TEST_TIMEOUT ?= 20m
+
+# Each fuzz target runs this long in `make fuzz` (and so in `make test`).
+FUZZTIME ?= 10s
+# pkgpath:FuzzName pairs; -fuzz accepts a single package and target per run.
+FUZZ_TARGETS ?= \
+	./engineio/packet:FuzzDecodeText \
+	./engineio/packet:FuzzDecodePayload \
+	./engineio/packet:FuzzDecodePayloadV3 \
+	./engineio/packet:FuzzDecodeTextV3 \
+	./internal/websocket:FuzzReader \
+	./internal/websocket:FuzzNegotiateDeflate
+
+DEMO_PORT ?= 8080
+
+.PHONY: all node-deps lint fmt-check vet staticcheck test fuzz demo bench clean
+
+all: test
+
+# npm ci only when node_modules is missing or older than the lock file: the
+# stamp is created last, so an interrupted install is redone next time.
+# --ignore-scripts: the clients need no install scripts, so run none.
+node-deps: $(NODE_STAMP)
+
+$(NODE_STAMP): $(NODE_DIR)/package-lock.json $(NODE_DIR)/package.json
+	$(NPM) ci --prefix $(NODE_DIR) --ignore-scripts --no-audit --no-fund
+	touch $@
+
+lint: fmt-check vet staticcheck
+
+# `gofmt -l .` would walk into testdata/node_modules, so list the Go files
+# with find, pruning node_modules and .git (works without git too).
+fmt-check:
+	@files=$$(find . \( -name node_modules -o -name .git \) -prune -o -name '*.go' -type f -print | xargs -r gofmt -l); \
+	if [ -n "$$files" ]; then echo "gofmt needed on:"; echo "$$files"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+staticcheck:
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+# go test output is left untouched so CI logs show the ok/FAIL lines.
+test: node-deps lint
+	$(GO) test -race -count=1 -timeout $(GO_TEST_TIMEOUT) ./...
+	$(MAKE) fuzz
+
+# A short fuzz run per target: catches regressions on the seed corpus
+# (testdata/fuzz) plus whatever a few seconds of mutation finds. go test only
+# warns when -fuzz matches nothing, so check with -list first that the
+# target exists: a renamed target must not silently stop being fuzzed.
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
+		$(GO) test -list "^$$name$$" $$pkg | grep -qx "$$name" || \
+			{ echo "fuzz target $$name not found in $$pkg"; exit 1; }; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg; \
+	done
+
+# Demo server on loopback, serving the browser build of engine.io-client.
+demo: node-deps
+	$(GO) run ./cmd/dynamicio -addr 127.0.0.1:$(DEMO_PORT) -client-dir $(NODE_DIR)/node_modules/engine.io-client/dist
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf $(NODE_DIR)/node_modules bin dist coverage.out
+	rm -f bench/results/*.tmp
