@@ -1,0 +1,354 @@
+package engineio
+
+import (
+	"bytes"
+	"errors"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/dynamicio/dynamicio/engineio/packet"
+	"github.com/dynamicio/dynamicio/internal/websocket"
+)
+
+// wsTransport is one WebSocket connection of a session. Exactly one
+// goroutine reads it (readWS); at most one writes it at a time (the
+// session's flusher, or the reader while probing, when nothing else writes).
+type wsTransport struct {
+	conn           net.Conn
+	rd             *websocket.Reader
+	deflate        bool
+	supportsBinary bool
+}
+
+// Pre-built frames for the heartbeat and upgrade packets every session sends.
+var (
+	framePing       = websocket.AppendFrame(nil, websocket.OpText, false, []byte("2"))
+	framePong       = websocket.AppendFrame(nil, websocket.OpText, false, []byte("3"))
+	frameNoop       = websocket.AppendFrame(nil, websocket.OpText, false, []byte("6"))
+	frameProbePong  = websocket.AppendFrame(nil, websocket.OpText, false, []byte("3probe"))
+	probeData       = []byte("probe")
+	errUpgradeState = errors.New("engineio: upgrade in a wrong state")
+)
+
+// acceptWebSocket completes the WebSocket handshake of r and takes over its
+// connection; first, when set, holds frames sent in the same write as the
+// 101 response. It answers the request itself on failure.
+func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request, initial bool, first []byte) (*wsTransport, bool) {
+	key, err := websocket.CheckRequest(r)
+	if err != nil {
+		srv.refuse(w, r, &RequestError{Code: CodeBadRequest, Context: "TRANSPORT_HANDSHAKE_ERROR"}, true)
+		return nil, false
+	}
+	var ext string
+	deflate := false
+	if srv.cfg.PerMessageDeflate != nil && !srv.cfg.PerMessageDeflate.Disabled {
+		ext, deflate = websocket.NegotiateDeflate(r.Header)
+	}
+	extra := http.Header{}
+	srv.addHeaders(extra, r, initial)
+	conn, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		srv.cfg.Logger.Warn("engineio: websocket hijack failed", "err", err)
+		http.Error(w, "websocket not supported", http.StatusInternalServerError)
+		return nil, false
+	}
+	// Keep only what net/http already read past the request; its buffers
+	// are dropped with brw.
+	var leftover []byte
+	if n := brw.Reader.Buffered(); n > 0 {
+		leftover, _ = brw.Reader.Peek(n)
+		leftover = bytes.Clone(leftover)
+	}
+	resp := websocket.AppendResponse(make([]byte, 0, 256+len(first)), key, ext, extra)
+	resp = append(resp, first...)
+	conn.SetDeadline(time.Now().Add(srv.cfg.WriteTimeout))
+	if _, err := conn.Write(resp); err != nil {
+		conn.Close()
+		return nil, false
+	}
+	conn.SetDeadline(time.Time{})
+	rd := websocket.NewReader(conn, websocket.ReaderConfig{
+		MaxMessageSize: int(srv.cfg.MaxHTTPBufferSize),
+		Server:         true,
+		Deflate:        deflate,
+	})
+	if leftover != nil {
+		rd.Prime(leftover)
+	}
+	return &wsTransport{conn: conn, rd: rd, deflate: deflate, supportsBinary: lastQuery(r.URL.RawQuery, "b64") == ""}, true
+}
+
+// frameOf returns the wire bytes of a queued item on WebSocket transport t.
+func (s *Session) frameOf(it *outItem, t *wsTransport) []byte {
+	switch {
+	case it.msg != nil:
+		var pmd *Compression
+		if t.deflate {
+			pmd = s.srv.cfg.PerMessageDeflate
+		}
+		return it.msg.wsFrame(s.protocol, t.supportsBinary, pmd)
+	case it.wsFrame != nil:
+		return it.wsFrame
+	}
+	switch it.typ {
+	case packet.Ping:
+		if it.data == nil {
+			return framePing
+		}
+	case packet.Pong:
+		if it.data == nil {
+			return framePong
+		}
+	case packet.Noop:
+		return frameNoop
+	}
+	n := 1 + len(it.data)
+	f := websocket.AppendHeader(make([]byte, 0, websocket.HeaderLen(n)+n), websocket.OpText, false, n)
+	f = append(f, '0'+byte(it.typ))
+	return append(f, it.data...)
+}
+
+// startFlushLocked starts the flusher if something is queued and none runs.
+// s.mu held.
+func (s *Session) startFlushLocked() {
+	if s.flushing || len(s.queue) == 0 || s.ws == nil {
+		return
+	}
+	s.flushing = true
+	s.srv.wg.Add(1)
+	go s.flushWS(s.ws)
+}
+
+// flushWS writes everything queued to t, in as few system calls as the
+// kernel allows: each round takes the whole queue and sends it with one
+// writev. While it writes, new items queue up and leave in the next round,
+// so batches grow with the load. It exits when the queue is empty; no
+// goroutine stays parked per connection.
+func (s *Session) flushWS(t *wsTransport) {
+	defer s.srv.wg.Done()
+	var bufs net.Buffers
+	for {
+		s.mu.Lock()
+		items := s.takeLocked()
+		if len(items) == 0 || s.ws != t {
+			s.flushing = false
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+
+		last := false
+		bufs = bufs[:0]
+		for i := range items {
+			bufs = append(bufs, s.frameOf(&items[i], t))
+			last = last || items[i].last
+		}
+		t.conn.SetWriteDeadline(time.Now().Add(s.srv.cfg.WriteTimeout))
+		out := bufs // WriteTo consumes its receiver
+		_, err := out.WriteTo(t.conn)
+		clear(bufs)
+
+		s.mu.Lock()
+		s.recycleLocked(items)
+		if err != nil || last {
+			s.flushing = false
+		}
+		s.mu.Unlock()
+		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				s.srv.slowConsumers.Add(1)
+				err = ErrSlowConsumer
+			}
+			s.closeWith(ReasonTransportError, err, closeAbort)
+			t.conn.Close()
+			return
+		}
+		if last {
+			t.conn.Close()
+			s.finalize()
+			return
+		}
+	}
+}
+
+// readWS is the one goroutine reading a WebSocket. For an upgrade it first
+// runs the probe; once the session uses t, it delivers the session's packets.
+func (s *Session) readWS(t *wsTransport, probing bool) {
+	defer s.srv.wg.Done()
+	if probing {
+		t.conn.SetReadDeadline(time.Now().Add(s.srv.cfg.UpgradeTimeout))
+	}
+	for {
+		op, payload, err := t.rd.Next()
+		if err != nil {
+			if probing {
+				s.abortProbe(t)
+				return
+			}
+			var pe *websocket.ProtocolError
+			if errors.As(err, &pe) {
+				// Tell the client why (1009 for a message over the cap, …);
+				// the flusher closes the connection after the close frame.
+				s.closeWithCode(ReasonTransportError, err, closeEcho, pe.Code)
+				return
+			}
+			s.closeWith(ReasonTransportClose, nil, closeAbort)
+			t.conn.Close()
+			return
+		}
+		var p packet.Packet
+		switch op {
+		case websocket.OpPing:
+			if probing {
+				continue // nobody else writes the probe yet; ignore pings until then
+			}
+			s.enqueue(outItem{wsFrame: websocket.AppendFrame(nil, websocket.OpPong, false, payload)})
+			continue
+		case websocket.OpPong:
+			continue
+		case websocket.OpClose:
+			if probing {
+				s.abortProbe(t)
+				return
+			}
+			code, _ := websocket.ParseClose(payload)
+			if code == 1005 { // no status: answer with an empty close frame
+				code = 0
+			}
+			s.closeWithCode(ReasonTransportClose, nil, closeEcho, code)
+			return
+		case websocket.OpText:
+			if s.protocol == 3 {
+				p, err = packet.DecodeTextV3(payload)
+			} else {
+				p, err = packet.DecodeText(payload)
+			}
+		case websocket.OpBinary:
+			if s.protocol == 3 {
+				p, err = packet.DecodeBinaryV3(payload)
+			} else {
+				p = packet.DecodeBinary(payload)
+			}
+		default:
+			continue
+		}
+		if err != nil {
+			if probing {
+				s.abortProbe(t)
+				return
+			}
+			s.closeWith(ReasonParseError, err, closeAbort)
+			t.conn.Close()
+			return
+		}
+		if probing {
+			if !s.probePacket(t, p) {
+				return
+			}
+			probing = !s.usesWS(t)
+			continue
+		}
+		// A close packet closes the session on WebSocket too (deliver), where
+		// the official server ignores it and waits for the ping timeout.
+		s.deliver(p)
+	}
+}
+
+func (s *Session) usesWS(t *wsTransport) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ws == t
+}
+
+// probePacket handles a packet on a WebSocket being probed for an upgrade.
+// It returns false when the probe ended (the reader must stop).
+func (s *Session) probePacket(t *wsTransport, p packet.Packet) bool {
+	switch {
+	case p.Type == packet.Ping && bytes.Equal(p.Data, probeData):
+		t.conn.SetWriteDeadline(time.Now().Add(s.srv.cfg.WriteTimeout))
+		if _, err := t.conn.Write(frameProbePong); err != nil {
+			s.abortProbe(t)
+			return false
+		}
+		s.mu.Lock()
+		if s.probing == t {
+			// Release the pending poll so the client can pause polling.
+			s.upgrading = true
+			s.noopPending = true
+			s.wakePollLocked()
+		}
+		s.mu.Unlock()
+		return true
+	case p.Type == packet.Upgrade:
+		s.mu.Lock()
+		if s.probing != t || s.state == stateClosed {
+			s.mu.Unlock()
+			s.abortProbe(t)
+			return false
+		}
+		s.probing = nil
+		s.upgrading = false
+		s.transport = TransportWebSocket
+		s.ws = t
+		// The old poll, if one is pending, ends with a noop.
+		s.noopPending = true
+		s.wakePollLocked()
+		if s.state == stateClosing {
+			// Closed gracefully during the upgrade: finish the close here.
+			s.closePacket, s.finalizeOnPoll = false, false
+			s.queue = append(s.queue, outItem{wsFrame: websocket.AppendClose(nil, websocket.CloseNormal, ""), last: true})
+		}
+		s.startFlushLocked()
+		s.mu.Unlock()
+		t.conn.SetReadDeadline(time.Time{})
+		return true
+	default:
+		s.abortProbe(t)
+		return false
+	}
+}
+
+// abortProbe gives up an upgrade; the session stays on polling.
+func (s *Session) abortProbe(t *wsTransport) {
+	s.mu.Lock()
+	if s.probing == t {
+		s.probing = nil
+		s.upgrading = false
+		s.noopPending = false
+	}
+	s.mu.Unlock()
+	t.conn.Close()
+}
+
+// startUpgrade begins probing t as the new transport of polling session s.
+func (srv *Server) startUpgrade(w http.ResponseWriter, r *http.Request, s *Session) {
+	s.mu.Lock()
+	ok := s.state == stateOpen && s.transport == TransportPolling && s.probing == nil
+	s.mu.Unlock()
+	if !ok {
+		// Already upgraded or upgrading: the official server closes the
+		// new socket.
+		srv.refuse(w, r, &RequestError{Code: CodeBadRequest, Context: "UPGRADE_STATE"}, true)
+		return
+	}
+	t, ok := srv.acceptWebSocket(w, r, false, nil)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	if s.state != stateOpen || s.transport != TransportPolling || s.probing != nil {
+		s.mu.Unlock()
+		srv.cfg.Logger.Debug("engineio: upgrade raced", "sid", s.id, "err", errUpgradeState)
+		t.conn.Close()
+		return
+	}
+	s.probing = t
+	s.mu.Unlock()
+	if !srv.track() {
+		s.abortProbe(t)
+		return
+	}
+	go s.readWS(t, true)
+}
