@@ -54,12 +54,11 @@ func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request, initi
 		http.Error(w, "websocket not supported", http.StatusInternalServerError)
 		return nil, false
 	}
-	// Keep only what net/http already read past the request; its buffers
-	// are dropped with brw.
+	// Keep only what net/http already read past the request (Prime copies
+	// it); its buffers are dropped with brw.
 	var leftover []byte
 	if n := brw.Reader.Buffered(); n > 0 {
 		leftover, _ = brw.Reader.Peek(n)
-		leftover = bytes.Clone(leftover)
 	}
 	resp := websocket.AppendResponse(make([]byte, 0, 256+len(first)), key, ext, extra)
 	resp = append(resp, first...)
@@ -175,85 +174,100 @@ func (s *Session) flushWS(t *wsTransport) {
 
 // readWS is the one goroutine reading a WebSocket. For an upgrade it first
 // runs the probe; once the session uses t, it delivers the session's packets.
+//
+// An idle session costs mostly this goroutine's stack, and the runtime only
+// shrinks a stack to a few times what it uses while blocked. So the loop
+// blocks in Reader.Wait from this small frame, and does the work of a frame
+// in readFrame, whose locals are gone by the time it waits again.
 func (s *Session) readWS(t *wsTransport, probing bool) {
 	defer s.srv.wg.Done()
 	if probing {
 		t.conn.SetReadDeadline(time.Now().Add(s.srv.cfg.UpgradeTimeout))
 	}
 	for {
-		op, payload, err := t.rd.Next()
-		if err != nil {
-			if probing {
-				s.abortProbe(t)
-				return
-			}
-			var pe *websocket.ProtocolError
-			if errors.As(err, &pe) {
-				// Tell the client why (1009 for a message over the cap, …);
-				// the flusher closes the connection after the close frame.
-				s.closeWithCode(ReasonTransportError, err, closeEcho, pe.Code)
-				return
-			}
-			s.closeWith(ReasonTransportClose, nil, closeAbort)
-			t.conn.Close()
+		t.rd.Wait()
+		if !s.readFrame(t, &probing) {
 			return
 		}
-		var p packet.Packet
-		switch op {
-		case websocket.OpPing:
-			if probing {
-				continue // nobody else writes the probe yet; ignore pings until then
-			}
-			s.enqueue(outItem{wsFrame: websocket.AppendFrame(nil, websocket.OpPong, false, payload)})
-			continue
-		case websocket.OpPong:
-			continue
-		case websocket.OpClose:
-			if probing {
-				s.abortProbe(t)
-				return
-			}
-			code, _ := websocket.ParseClose(payload)
-			if code == 1005 { // no status: answer with an empty close frame
-				code = 0
-			}
-			s.closeWithCode(ReasonTransportClose, nil, closeEcho, code)
-			return
-		case websocket.OpText:
-			if s.protocol == 3 {
-				p, err = packet.DecodeTextV3(payload)
-			} else {
-				p, err = packet.DecodeText(payload)
-			}
-		case websocket.OpBinary:
-			if s.protocol == 3 {
-				p, err = packet.DecodeBinaryV3(payload)
-			} else {
-				p = packet.DecodeBinary(payload)
-			}
-		default:
-			continue
-		}
-		if err != nil {
-			if probing {
-				s.abortProbe(t)
-				return
-			}
-			s.closeWith(ReasonParseError, err, closeAbort)
-			t.conn.Close()
-			return
-		}
-		if probing {
-			if !s.probePacket(t, p) {
-				return
-			}
-			probing = !s.usesWS(t)
-			continue
-		}
-		// A close packet closes the session on WebSocket too (deliver), where
-		// the official server ignores it and waits for the ping timeout.
-		s.deliver(p)
 	}
+}
+
+// readFrame reads and handles one frame; false means the reader must stop.
+//
+//go:noinline
+func (s *Session) readFrame(t *wsTransport, probing *bool) bool {
+	op, payload, err := t.rd.Next()
+	if err != nil {
+		if *probing {
+			s.abortProbe(t)
+			return false
+		}
+		var pe *websocket.ProtocolError
+		if errors.As(err, &pe) {
+			// Tell the client why (1009 for a message over the cap, …);
+			// the flusher closes the connection after the close frame.
+			s.closeWithCode(ReasonTransportError, err, closeEcho, pe.Code)
+			return false
+		}
+		s.closeWith(ReasonTransportClose, nil, closeAbort)
+		t.conn.Close()
+		return false
+	}
+	var p packet.Packet
+	switch op {
+	case websocket.OpPing:
+		if !*probing { // nobody may write the probe yet; ignore pings until then
+			s.enqueue(outItem{wsFrame: websocket.AppendFrame(nil, websocket.OpPong, false, payload)})
+		}
+		return true
+	case websocket.OpPong:
+		return true
+	case websocket.OpClose:
+		if *probing {
+			s.abortProbe(t)
+			return false
+		}
+		code, _ := websocket.ParseClose(payload)
+		if code == 1005 { // no status: answer with an empty close frame
+			code = 0
+		}
+		s.closeWithCode(ReasonTransportClose, nil, closeEcho, code)
+		return false
+	case websocket.OpText:
+		if s.protocol == 3 {
+			p, err = packet.DecodeTextV3(payload)
+		} else {
+			p, err = packet.DecodeText(payload)
+		}
+	case websocket.OpBinary:
+		if s.protocol == 3 {
+			p, err = packet.DecodeBinaryV3(payload)
+		} else {
+			p = packet.DecodeBinary(payload)
+		}
+	default:
+		return true
+	}
+	if err != nil {
+		if *probing {
+			s.abortProbe(t)
+			return false
+		}
+		s.closeWith(ReasonParseError, err, closeAbort)
+		t.conn.Close()
+		return false
+	}
+	if *probing {
+		if !s.probePacket(t, p) {
+			return false
+		}
+		*probing = !s.usesWS(t)
+		return true
+	}
+	// A close packet closes the session on WebSocket too (deliver), where
+	// the official server ignores it and waits for the ping timeout.
+	s.deliver(p)
+	return true
 }
 
 func (s *Session) usesWS(t *wsTransport) bool {

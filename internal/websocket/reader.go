@@ -424,8 +424,8 @@ func (r *Reader) Next() (op Opcode, payload []byte, err error) {
 				p = r.buf[r.rpos : r.rpos+n : r.rpos+n]
 				r.rpos += n
 			} else {
-				p = makeBuf(n, n)
-				if err := r.readInto(p); err != nil {
+				var err error
+				if p, err = r.readAppend(nil, n); err != nil {
 					return r.fail(midFrame(err))
 				}
 			}
@@ -440,16 +440,16 @@ func (r *Reader) Next() (op Opcode, payload []byte, err error) {
 			r.inMsg, r.msgOp, r.compressed, r.frags = true, op, rsv1, 1
 		}
 		start := len(r.msg)
-		r.msg = growMsg(r.msg, n, limit)
 		if n <= bufSize {
+			r.msg = growMsg(r.msg, n, limit)
 			if err := r.fill(n); err != nil {
 				return r.fail(midFrame(err))
 			}
 			r.msg = append(r.msg, r.buf[r.rpos:r.rpos+n]...)
 			r.rpos += n
 		} else {
-			r.msg = r.msg[:start+n]
-			if err := r.readInto(r.msg[start:]); err != nil {
+			var err error
+			if r.msg, err = r.readAppend(r.msg, n); err != nil {
 				return r.fail(midFrame(err))
 			}
 		}
@@ -478,6 +478,52 @@ func (r *Reader) finish(op Opcode, compressed bool, p []byte) (Opcode, []byte, e
 		return r.fail(errTextUTF8)
 	}
 	return op, p, nil
+}
+
+// growStep is the first allocation for a payload larger than the parse
+// buffer; the buffer then doubles as bytes arrive.
+const growStep = 64 << 10
+
+// readAppend appends the next n bytes of the stream to dst. It grows dst as
+// the bytes arrive, starting from at most growStep and doubling, never past
+// len(dst)+n: a peer that declares a large frame and then trickles pins
+// memory in proportion to what it sent, not to what it declared.
+func (r *Reader) readAppend(dst []byte, n int) ([]byte, error) {
+	for n > 0 {
+		if len(dst) == cap(dst) {
+			grow := min(max(cap(dst), growStep), n)
+			nb := makeBuf(len(dst), len(dst)+grow)
+			copy(nb, dst)
+			dst = nb
+		}
+		k := min(cap(dst)-len(dst), n)
+		if err := r.readInto(dst[len(dst) : len(dst)+k]); err != nil {
+			return dst, err
+		}
+		dst = dst[:len(dst)+k]
+		n -= k
+	}
+	return dst, nil
+}
+
+// Wait blocks until the next frame has started to arrive (or the connection
+// failed; Next then reports it). It reads into the inline buffer only, and
+// does nothing when bytes are already buffered. A reading goroutine that
+// waits here from a shallow frame, and calls Next only when Wait returns,
+// keeps a small stack while its connection is idle: the runtime can shrink
+// a goroutine's stack only down to a few times what it uses while blocked.
+func (r *Reader) Wait() {
+	if r.err != nil || r.srcErr != nil || r.rpos < r.wpos {
+		return
+	}
+	r.release()
+	n, err := r.src.Read(r.small[:])
+	if n > 0 && n <= len(r.small) {
+		r.wpos = n
+	}
+	if err != nil {
+		r.srcErr = err
+	}
 }
 
 // growMsg returns b with room for n more bytes, never growing the capacity beyond limit

@@ -678,3 +678,46 @@ func TestReaderSize(t *testing.T) {
 		t.Fatalf("sizeof(Reader) = %d, want <= 320", size)
 	}
 }
+
+// A frame that declares a large payload within the cap and then delivers a
+// few bytes pins memory in proportion to what arrived, not to the header.
+func TestReaderDeclaredLengthGrowsWithArrivals(t *testing.T) {
+	const declared = 8 << 20
+	input := cat(hdr(fin|0x2, true, declared), bytes.Repeat([]byte{'x'}, 10))
+	var biggest int
+	hook := func(n int) { biggest = max(biggest, n) }
+	allocHook.Store(&hook)
+	defer allocHook.Store(nil)
+	r := NewReader(bytes.NewReader(input), ReaderConfig{MaxMessageSize: 16 << 20, Server: true})
+	if _, _, err := r.Next(); err != io.ErrUnexpectedEOF {
+		t.Fatalf("Next() = %v, want io.ErrUnexpectedEOF", err)
+	}
+	if biggest > growStep {
+		t.Errorf("allocated %d bytes for 10 that arrived, want <= %d", biggest, growStep)
+	}
+	// The whole payload still arrives intact when it is all sent.
+	payload := bytes.Repeat([]byte("0123456789abcdef"), 300<<10/16)
+	r = NewReader(bytes.NewReader(frame(fin|0x2, true, payload)), ReaderConfig{MaxMessageSize: 16 << 20, Server: true})
+	op, got, err := r.Next()
+	if err != nil || op != OpBinary || !bytes.Equal(got, payload) {
+		t.Fatalf("Next() = %v, %d bytes, %v; want the 300 KB payload", op, len(got), err)
+	}
+}
+
+// Wait blocks only until the first byte of a frame; Next then returns it.
+func TestReaderWait(t *testing.T) {
+	t.Parallel()
+	src := &chunkReader{data: cat(cframe(fin|0x1, "hello"), cframe(fin|0x1, "world")), size: 1}
+	r := NewReader(src, ReaderConfig{MaxMessageSize: 1 << 10, Server: true})
+	r.Wait()
+	if r.pool != nil || r.wpos-r.rpos != 1 {
+		t.Fatalf("after Wait: pool=%v buffered=%d, want the inline buffer holding 1 byte", r.pool != nil, r.wpos-r.rpos)
+	}
+	mustNext(t, r, OpText, "hello")
+	r.Wait()
+	mustNext(t, r, OpText, "world")
+	r.Wait() // at EOF: returns, and Next reports it
+	if _, _, err := r.Next(); err != io.EOF {
+		t.Errorf("Next() at end = %v, want io.EOF", err)
+	}
+}
