@@ -4,6 +4,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -256,6 +257,9 @@ func (c *wsClient) expectClosed() {
 	c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	for {
 		op, _, err := c.rd.Next()
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			c.t.Fatal("the server did not close the connection within 5s")
+		}
 		if err != nil || op == websocket.OpClose {
 			return
 		}

@@ -95,6 +95,10 @@ func (it *outItem) size() int {
 // Session is one Engine.IO connection; it survives the upgrade from polling
 // to WebSocket. Its methods are safe for concurrent use, and writing never
 // waits for the network: messages are queued and flushed by the transport.
+//
+// Lock order: recvMu, then mu, then the server's wheel.mu. Server.mu is
+// never held with mu. Handler methods are called with no lock held but
+// recvMu (OnMessage), so a handler may call any Session method.
 type Session struct {
 	srv            *Server
 	id             string
@@ -438,15 +442,15 @@ func (s *Session) deliver(p packet.Packet) {
 	// the official server ignores them too.
 }
 
-// armHeartbeat sets the next heartbeat deadline.
+// armHeartbeat sets the next heartbeat deadline. It schedules under s.mu,
+// like closeWith cancels, so a closed session never stays in the wheel.
 func (s *Session) armHeartbeat(phase hbPhase, d time.Duration) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.state != stateOpen {
-		s.mu.Unlock()
 		return
 	}
 	s.hbPhase = phase
-	s.mu.Unlock()
 	s.srv.wheel.schedule(s, d)
 }
 
