@@ -116,14 +116,19 @@ func (s *Session) writePayload(w http.ResponseWriter, r *http.Request, pk []pack
 	defer putBuf(buf)
 	contentType := "text/plain; charset=UTF-8"
 	b := (*buf)[:0]
+	jsonp, isJSONP := jsonpIndex(r.URL.RawQuery)
 	switch {
 	case s.protocol == 4:
 		b = packet.AppendPayload(b, pk)
-	case s.supportsBinary && packet.PayloadV3NeedsBinary(pk):
+	case s.supportsBinary && !isJSONP && packet.PayloadV3NeedsBinary(pk):
 		b = packet.AppendPayloadV3Binary(b, pk)
 		contentType = "application/octet-stream"
 	default:
 		b = packet.AppendPayloadV3String(b, pk)
+	}
+	if isJSONP {
+		wrapped := appendJSONP(make([]byte, 0, len(b)+len(b)/8+32), jsonp, b)
+		b = append(b[:0], wrapped...)
 	}
 	*buf = b
 	h := w.Header()
@@ -186,6 +191,14 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 		}
 		s.closeWith(ReasonTransportError, errPostPremature, closeAbort)
 		return
+	}
+	if _, ok := jsonpIndex(r.URL.RawQuery); ok {
+		if body, ok = jsonpData(body); !ok {
+			w.WriteHeader(http.StatusBadRequest)
+			s.closeWith(ReasonParseError, errInvalidContent, closeAbort)
+			return
+		}
+		binaryBody = false
 	}
 	var pk []packet.Packet
 	if s.protocol == 4 {

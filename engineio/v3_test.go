@@ -1,6 +1,7 @@
 package engineio
 
 import (
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -108,4 +109,33 @@ func TestV3WebSocketBinary(t *testing.T) {
 	}
 	c.sendText("4text")
 	c.expect("4text")
+}
+
+func TestJSONPPolling(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, v3Config())
+	code, body, _ := s.do("GET", "EIO=3&transport=polling&j=0&b64=1", "")
+	inner, ok := strings.CutPrefix(body, `___eio[0]("`)
+	if code != 200 || !ok || !strings.HasSuffix(inner, `");`) {
+		t.Fatalf("JSONP handshake = %d %q", code, body)
+	}
+	inner = strings.ReplaceAll(strings.TrimSuffix(inner, `");`), `\"`, `"`)
+	_, pkt, _ := strings.Cut(inner, ":")
+	sid := parseOpen(t, pkt).SID
+	q := "EIO=3&transport=polling&j=1&b64=1&sid=" + sid
+	// The client escapes newlines as \n and a literal backslash-n as \\n.
+	form := "d=" + url.QueryEscape(`12:4line1\nline2`)
+	code, body, _ = s.do("POST", q, form, "Content-Type", "application/x-www-form-urlencoded")
+	if code != 200 || body != "ok" {
+		t.Fatalf("JSONP post = %d %q", code, body)
+	}
+	s.h.next("open")
+	if e := s.h.next("message"); e.data != "line1\nline2" {
+		t.Errorf("message = %q, want line1\\nline2", e.data)
+	}
+	// The echo comes back as a JavaScript string, newline and U+2028 escaped.
+	s.eng.Session(sid).Write(Text, []byte("a\u2028b"))
+	if _, body, _ := s.do("GET", q, ""); body != `___eio[1]("12:4line1\nline24:4a\u2028b");` {
+		t.Errorf("JSONP poll = %q", body)
+	}
 }
