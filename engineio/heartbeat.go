@@ -29,9 +29,12 @@ type wheel struct {
 const wheelSlots = 1024
 
 // newWheel returns a wheel whose resolution suits the server's timeouts:
-// about a sixteenth of the shortest, between 5 ms and 500 ms.
+// a sixty-fourth of the shortest, between 2 ms and 250 ms. Deadlines round
+// down to a tick, so they fire up to one tick early, never a tick late: a
+// client that is told "ping timeout 200 ms" may count on being closed by
+// then, as the protocol test suite does.
 func newWheel(shortest time.Duration, expire func(*Session)) *wheel {
-	res := min(max(shortest/16, 5*time.Millisecond), 500*time.Millisecond)
+	res := min(max(shortest/64, 2*time.Millisecond), 250*time.Millisecond)
 	return &wheel{res: res, expire: expire, epoch: time.Now(), slots: make([]*Session, wheelSlots)}
 }
 
@@ -51,8 +54,7 @@ func (w *wheel) schedule(s *Session, d time.Duration) {
 		// Nothing was scheduled while the ticker slept: skip the idle ticks.
 		w.cur = int64(since / w.res)
 	}
-	// Round up so a deadline never fires early.
-	t := int64((since + d + w.res - 1) / w.res)
+	t := int64((since + d) / w.res)
 	if t <= w.cur {
 		t = w.cur + 1
 	}

@@ -202,11 +202,11 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 			t.conn.Close()
 			return
 		}
+		srv.startHeartbeat(s)
 		srv.handler.OnOpen(s)
 		s.mu.Lock()
 		s.startFlushLocked()
 		s.mu.Unlock()
-		srv.startHeartbeat(s)
 		go s.readWS(t, false)
 		return
 	}
@@ -224,10 +224,12 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 	if srv.cfg.InitialPacket != nil {
 		pk = append(pk, packet.Packet{Type: packet.Message, Data: srv.cfg.InitialPacket})
 	}
+	// The heartbeat starts before the client can see the open packet, so its
+	// deadlines are never later than the client expects them.
+	srv.startHeartbeat(s)
 	srv.addHeaders(w.Header(), r, true)
 	s.writePayload(w, r, pk, false)
 	srv.handler.OnOpen(s)
-	srv.startHeartbeat(s)
 }
 
 func (srv *Server) startHeartbeat(s *Session) {

@@ -290,6 +290,26 @@ func TestPollingClose(t *testing.T) {
 	}
 }
 
+// A client's close POST that overtakes its GET still lets that GET finish
+// with a noop; the session is gone after it.
+func TestClientCloseCrossingPoll(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, conformanceConfig())
+	sid := s.handshake().SID
+	if code, _ := s.post(sid, "1"); code != 200 {
+		t.Fatalf("post close = %d", code)
+	}
+	if code, body := s.poll(sid); code != 200 || body != "6" {
+		t.Errorf("poll after the close = %d %q, want 200 6", code, body)
+	}
+	if code, _ := s.poll(sid); code != 400 {
+		t.Errorf("next poll = %d, want 400", code)
+	}
+	if e := s.h.next("close"); e.reason != ReasonTransportClose {
+		t.Errorf("reason = %q", e.reason)
+	}
+}
+
 func TestServerCloseOfPollingSessionWithoutPendingPoll(t *testing.T) {
 	t.Parallel()
 	s := newTestServer(t, conformanceConfig())
@@ -417,9 +437,12 @@ func TestUpgrade(t *testing.T) {
 	if code, _ := s.poll(sid); code != 400 {
 		t.Errorf("poll after upgrade = %d, want 400", code)
 	}
-	if _, err := s.tryDial("EIO=4&transport=websocket&sid="+sid, nil); err == nil {
-		t.Errorf("second websocket with the same sid was accepted")
-	}
+	// Like the official server: the second WebSocket is opened, then closed
+	// at once, and the session is untouched.
+	second := s.dial("EIO=4&transport=websocket&sid="+sid, nil)
+	second.expectClosed()
+	c.sendText("4still")
+	c.expect("4still")
 }
 
 func TestUpgradeKeepsQueuedMessagesInOrder(t *testing.T) {

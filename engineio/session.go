@@ -63,6 +63,10 @@ const (
 	stateClosed
 )
 
+// clientCloseGrace is how long a polling session closed by its client waits
+// for the poll that may have crossed the close packet.
+const clientCloseGrace = time.Second
+
 // heartbeat phases: what the wheel does when the session's deadline passes.
 type hbPhase uint8
 
@@ -329,6 +333,17 @@ func (s *Session) closeWithCode(reason CloseReason, err error, mode closeMode, w
 				s.queue, s.queued = s.queue[:0], 0
 			}
 			s.wakePollLocked()
+		case reason == ReasonTransportClose:
+			// The client closed with a POST while its GET was on the way:
+			// answer that GET with a noop, as if it had been waiting (the
+			// official server, serving requests in order, usually sees the
+			// GET first). The wheel finishes the close if it never comes.
+			s.state = stateClosing
+			s.noopPending = true
+			s.finalizeOnPoll = true
+			s.hbPhase = hbCloseFinish
+			s.srv.wheel.schedule(s, clientCloseGrace)
+			finalize = false
 		case mode == closeFlush:
 			// No GET to answer: the next one gets the queue and a close
 			// packet; the wheel finishes the close if it never comes.

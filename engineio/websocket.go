@@ -342,9 +342,12 @@ func (srv *Server) startUpgrade(w http.ResponseWriter, r *http.Request, s *Sessi
 	ok := s.state == stateOpen && s.transport == TransportPolling && s.probing == nil
 	s.mu.Unlock()
 	if !ok {
-		// Already upgraded or upgrading: the official server closes the
-		// new socket.
-		srv.refuse(w, r, &RequestError{Code: CodeBadRequest, Context: "UPGRADE_STATE"}, true)
+		// Already upgraded or upgrading: like the official server, complete
+		// the WebSocket handshake and close the new socket at once; the
+		// session is untouched.
+		if t, ok := srv.acceptWebSocket(w, r, false, websocket.AppendClose(nil, 0, "")); ok {
+			t.conn.Close()
+		}
 		return
 	}
 	t, ok := srv.acceptWebSocket(w, r, false, nil)
