@@ -36,21 +36,11 @@ func main() {
 }
 
 func run(addr, clientDir string, log *slog.Logger) error {
-	if clientDir == "" {
-		return errors.New("-client-dir is required (make demo sets it)")
-	}
-	if _, err := os.Stat(clientDir + "/engine.io.min.js"); err != nil {
+	handler, shutdown, err := newDemo(clientDir, log)
+	if err != nil {
 		return err
 	}
-	eng := engineio.NewServer(&echo{log: log}, &engineio.Config{Logger: log})
-	mux := http.NewServeMux()
-	mux.Handle("/engine.io/", eng)
-	mux.Handle("/client/", http.StripPrefix("/client/", http.FileServer(http.Dir(clientDir))))
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Write(indexHTML)
-	})
-	hs := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Addr: addr, Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -66,10 +56,32 @@ func run(addr, clientDir string, log *slog.Logger) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	// http.Server.Shutdown does not close hijacked WebSockets: the engine does.
-	if err := eng.Shutdown(sctx); err != nil {
+	if err := shutdown(sctx); err != nil {
 		log.Warn("engine shutdown", "err", err)
 	}
 	return hs.Shutdown(sctx)
+}
+
+// newDemo builds the demo's HTTP handler: the page at /, the browser build of
+// engine.io-client from clientDir at /client/ and the Engine.IO echo server at
+// /engine.io/. shutdown closes the Engine.IO sessions gracefully; call it
+// besides http.Server.Shutdown, which does not close hijacked WebSockets.
+func newDemo(clientDir string, log *slog.Logger) (handler http.Handler, shutdown func(context.Context) error, err error) {
+	if clientDir == "" {
+		return nil, nil, errors.New("-client-dir is required (make demo sets it)")
+	}
+	if _, err := os.Stat(clientDir + "/engine.io.min.js"); err != nil {
+		return nil, nil, err
+	}
+	eng := engineio.NewServer(&echo{log: log}, &engineio.Config{Logger: log})
+	mux := http.NewServeMux()
+	mux.Handle("/engine.io/", eng)
+	mux.Handle("/client/", http.StripPrefix("/client/", http.FileServer(http.Dir(clientDir))))
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(indexHTML)
+	})
+	return mux, eng.Shutdown, nil
 }
 
 // echo sends every message back and logs the sessions.

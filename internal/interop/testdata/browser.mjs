@@ -1,0 +1,209 @@
+// browser.mjs checks the cmd/dynamicio demo page in headless Chromium: the
+// page must load the engine.io-client browser build, connect, upgrade to
+// WebSocket and echo a message typed into its form, without console errors.
+//
+// Usage: node browser.mjs '<json>'
+//
+//   {"url":"http://127.0.0.1:PORT/","chromium":"/usr/bin/chromium",
+//    "timeoutMs":30000,"screenshot":"/optional/path.png"}
+//
+// Chromium is the system one (executablePath), driven by playwright-core,
+// which downloads nothing. It runs headless with a fresh --user-data-dir in
+// the temp directory (removed afterwards) and with background networking,
+// component updates, sync and QUIC off; host names other than 127.0.0.1 do
+// not resolve, so the browser only talks to the server under test.
+// timeoutMs bounds the launch and the page checks, each step getting what is
+// left of it; reading the page, the screenshot and closing Chromium get 5 s
+// each on top, and a hard stop ends the run 20 s after timeoutMs whatever
+// hangs.
+//
+// Output: one JSON line on stdout, always (also on failure):
+//   {"ok":true,"state":"open","transport":"websocket","echo":true,
+//    "sid":"…","consoleErrors":[],"log":["…"],"error":null}
+// consoleErrors holds console.error messages (with their source URL) and
+// uncaught page errors ("pageerror: …"); a 404 for /favicon.ico is ignored.
+// log is the page's log lines, newest first. ok requires state "open",
+// transport "websocket", the echo line, and no console errors.
+// Exit code 0 iff ok. Diagnostics go to stderr.
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const MESSAGE = "hello from chromium";
+
+const params = JSON.parse(process.argv[2] ?? "{}");
+const timeoutMs = params.timeoutMs ?? 30000;
+const deadline = Date.now() + timeoutMs;
+const left = () => Math.max(1, deadline - Date.now());
+
+const result = {
+  ok: false,
+  state: null,
+  transport: null,
+  echo: false,
+  sid: null,
+  consoleErrors: [],
+  log: [],
+  error: null,
+};
+
+let printed = false;
+function finish(code) {
+  if (!printed) {
+    printed = true;
+    process.stdout.write(JSON.stringify(result) + "\n");
+  }
+  // Exiting makes playwright-core kill the browser's process group.
+  process.exit(code);
+}
+
+// Hard stop: whatever hangs (launch, a close that never returns), the run
+// ends with a result line.
+setTimeout(() => {
+  result.ok = false;
+  result.error ??= `hard stop ${timeoutMs + 20000}ms after start`;
+  finish(1);
+}, timeoutMs + 20000).unref();
+process.on("unhandledRejection", (err) => console.error(`unhandled rejection: ${err}`));
+
+// withTimeout bounds a promise that has no timeout option of its own.
+function withTimeout(p, ms, what) {
+  let timer;
+  const t = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms}ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+async function main() {
+  if (!params.url || !params.chromium) throw new Error('"url" and "chromium" are required');
+  const origin = new URL(params.url).origin;
+  const userDataDir = mkdtempSync(join(tmpdir(), "dynamicio-chromium-"));
+  let context;
+  try {
+    // launchPersistentContext is how playwright takes a --user-data-dir.
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: params.chromium,
+      headless: true,
+      timeout: left(),
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+      ],
+    });
+    const page = context.pages()[0] ?? (await context.newPage());
+
+    // A page error (like "eio.Socket is not a constructor") ends the run at
+    // once instead of waiting for a state that will never come.
+    let pageFailed;
+    const pageFailure = new Promise((_, reject) => (pageFailed = reject));
+    pageFailure.catch(() => {});
+    page.on("console", (msg) => {
+      if (msg.type() !== "error") return;
+      const url = msg.location()?.url ?? "";
+      if (url.endsWith("/favicon.ico") || msg.text().includes("favicon.ico")) return;
+      result.consoleErrors.push(url ? `${msg.text()} (${url})` : msg.text());
+    });
+    page.on("pageerror", (err) => {
+      result.consoleErrors.push(`pageerror: ${err.message}`);
+      pageFailed(new Error(`page error: ${err.message}`));
+    });
+    page.on("request", (req) => {
+      const u = new URL(req.url());
+      if (/^(https?|wss?):$/.test(u.protocol) && u.origin.replace(/^ws/, "http") !== origin) {
+        result.consoleErrors.push(`request off the server under test: ${req.url()}`);
+      }
+    });
+
+    const step = (p) => {
+      p.catch(() => {}); // it may still reject after losing the race
+      return Promise.race([p, pageFailure]);
+    };
+    try {
+      await step(page.goto(params.url, { timeout: left(), waitUntil: "load" }));
+      await step(
+        page.waitForFunction(
+          () =>
+            document.getElementById("state")?.textContent === "open" &&
+            document.getElementById("transport")?.textContent === "websocket",
+          null,
+          { timeout: left() },
+        ),
+      );
+      const input = page.locator("#msg");
+      await step(input.click({ timeout: left() }));
+      await step(input.pressSequentially(MESSAGE, { timeout: left() }));
+      await step(input.press("Enter", { timeout: left() }));
+      await step(
+        page.waitForFunction(
+          (want) =>
+            [...document.querySelectorAll("#log > div")].some((d) => d.textContent.endsWith(want)),
+          `echo: ${MESSAGE}`,
+          { timeout: left() },
+        ),
+      );
+      result.echo = true;
+    } finally {
+      // What the page shows, also after a failure.
+      const seen = await withTimeout(
+        page.evaluate(() => ({
+          state: document.getElementById("state")?.textContent ?? null,
+          transport: document.getElementById("transport")?.textContent ?? null,
+          log: [...document.querySelectorAll("#log > div")].slice(0, 50).map((d) => d.textContent),
+        })),
+        5000,
+        "reading the page",
+      ).catch((e) => {
+        console.error(String(e));
+        return null;
+      });
+      if (seen) {
+        result.state = seen.state;
+        result.transport = seen.transport;
+        result.log = seen.log;
+        const open = seen.log.map((l) => l.match(/open, session (\S+)$/)).find(Boolean);
+        result.sid = open ? open[1] : null;
+      }
+      if (params.screenshot) {
+        await page
+          .screenshot({ path: params.screenshot, timeout: 5000 })
+          .catch((e) => console.error(`screenshot: ${e}`));
+      }
+    }
+  } finally {
+    if (context) {
+      await withTimeout(context.close(), 5000, "closing chromium").catch((e) =>
+        console.error(String(e)),
+      );
+    }
+    try {
+      rmSync(userDataDir, { recursive: true, force: true, maxRetries: 5 });
+    } catch (e) {
+      console.error(`removing ${userDataDir}: ${e}`);
+    }
+  }
+  result.ok =
+    result.state === "open" &&
+    result.transport === "websocket" &&
+    result.echo &&
+    result.consoleErrors.length === 0;
+  if (!result.ok && !result.error) result.error = "the page did not pass the checks";
+}
+
+main().then(
+  () => finish(result.ok ? 0 : 1),
+  (err) => {
+    result.ok = false;
+    result.error = String(err?.message ?? err);
+    finish(1);
+  },
+);
