@@ -781,3 +781,22 @@ func (s *testServer) raw(req string) string {
 	line, _ := bufio.NewReader(c).ReadString('\n')
 	return strings.TrimSpace(line)
 }
+
+// Shutdown does not wait for a polling session that is closing gracefully
+// and waiting for a poll that may never come.
+func TestShutdownDoesNotWaitForAbsentPolls(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, nil)
+	sid := s.handshake().SID
+	s.eng.Session(sid).Write(Text, []byte("queued"))
+	s.eng.Session(sid).Close() // closing: waits up to 30 s for the next poll
+	ctx, cancel := contextWithTimeout(5 * time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := s.eng.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Shutdown took %v", d)
+	}
+}

@@ -268,9 +268,13 @@ func (s *Session) closeWith(reason CloseReason, err error, mode closeMode) {
 func (s *Session) closeWithCode(reason CloseReason, err error, mode closeMode, wsCode int) {
 	s.mu.Lock()
 	if s.state != stateOpen {
-		if s.state == stateClosing && mode == closeAbort {
-			// A graceful close in progress becomes immediate.
+		// A graceful close in progress becomes immediate when asked to, or
+		// when the server shuts down and it waits for a poll that may not
+		// come (a WebSocket close in progress ends by itself, bounded by
+		// WriteTimeout).
+		if s.state == stateClosing && (mode == closeAbort || mode == closeShutdown && s.transport == TransportPolling) {
 			s.state = stateClosed
+			s.srv.wheel.cancel(s)
 			s.abortTransportsLocked()
 			s.queue, s.spare, s.queued = nil, nil, 0
 			s.mu.Unlock()
