@@ -171,6 +171,7 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 		protocol:       protocol,
 		supportsBinary: lastQuery(r.URL.RawQuery, "b64") == "",
 		transport:      transport,
+		delivering:     true, // until OnOpen returns; see open
 		done:           make(chan struct{}),
 		handshake: Handshake{
 			Header:     r.Header,
@@ -193,17 +194,22 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 		if srv.cfg.InitialPacket != nil {
 			first = append(first, NewMessage(Text, srv.cfg.InitialPacket, true).wsFrame(protocol, true, nil)...)
 		}
+		// Registered before the client can learn its sid, as for polling.
+		if !srv.add(s, true) {
+			srv.refuse(w, r, &RequestError{Code: CodeBadRequest, Status: http.StatusServiceUnavailable, Message: "Server shutting down"}, true)
+			return
+		}
 		t, ok := srv.acceptWebSocket(w, r, true, first)
 		if !ok {
+			srv.remove(s)
+			srv.wg.Done() // the reader that will not run
 			return
 		}
+		s.mu.Lock()
 		s.ws = t
-		if !srv.add(s, true) {
-			t.conn.Close()
-			return
-		}
+		s.mu.Unlock()
 		srv.startHeartbeat(s)
-		srv.handler.OnOpen(s)
+		s.open()
 		s.mu.Lock()
 		s.startFlushLocked()
 		s.mu.Unlock()
@@ -229,7 +235,7 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 	srv.startHeartbeat(s)
 	srv.addHeaders(w.Header(), r, true)
 	s.writePayload(w, r, pk, false)
-	srv.handler.OnOpen(s)
+	s.open()
 }
 
 func (srv *Server) startHeartbeat(s *Session) {

@@ -425,15 +425,7 @@ func (s *Session) deliver(p packet.Packet) {
 			typ = Binary
 		}
 		s.srv.handler.OnMessage(s, typ, p.Data)
-		s.mu.Lock()
-		s.delivering = false
-		owed := s.notify
-		s.notify = false
-		reason, err := s.reason, s.closeErr
-		s.mu.Unlock()
-		if owed {
-			s.srv.handler.OnClose(s, reason, err)
-		}
+		s.endDelivery()
 	case packet.Ping:
 		if s.protocol != 3 {
 			s.closeWith(ReasonTransportError, errHeartbeatDirection, closeAbort)
@@ -461,6 +453,27 @@ func (s *Session) deliver(p packet.Packet) {
 	// the official server ignores them too.
 }
 
+// endDelivery ends an OnOpen or OnMessage call and runs the OnClose that a
+// close during the call deferred.
+func (s *Session) endDelivery() {
+	s.mu.Lock()
+	s.delivering = false
+	owed := s.notify
+	s.notify = false
+	reason, err := s.reason, s.closeErr
+	s.mu.Unlock()
+	if owed {
+		s.srv.handler.OnClose(s, reason, err)
+	}
+}
+
+// open runs OnOpen. A session is created "delivering", so a close that
+// races the handshake (Shutdown) reports OnClose only after OnOpen.
+func (s *Session) open() {
+	s.srv.handler.OnOpen(s)
+	s.endDelivery()
+}
+
 // armHeartbeat sets the next heartbeat deadline. It schedules under s.mu,
 // like closeWith cancels, so a closed session never stays in the wheel.
 func (s *Session) armHeartbeat(phase hbPhase, d time.Duration) {
@@ -483,8 +496,23 @@ func (s *Session) heartbeatDue() {
 		s.closeWith(ReasonForcedClose, nil, closeAbort)
 	case state != stateOpen:
 	case phase == hbSendPing:
-		if s.enqueue(outItem{typ: packet.Ping}) == nil {
-			s.armHeartbeat(hbAwaitPong, s.srv.cfg.PingTimeout)
+		// Wait for the pong before the ping can reach the client, under
+		// the same lock: a pong that came back before the phase changed
+		// would be ignored, and the session would time out.
+		s.mu.Lock()
+		if s.state != stateOpen || s.hbPhase != hbSendPing {
+			s.mu.Unlock()
+			return
+		}
+		s.hbPhase = hbAwaitPong
+		s.srv.wheel.schedule(s, s.srv.cfg.PingTimeout)
+		ok := s.pushLocked(outItem{typ: packet.Ping})
+		if ok {
+			s.kickLocked()
+		}
+		s.mu.Unlock()
+		if !ok {
+			s.closeWith(ReasonTransportError, ErrSlowConsumer, closeAbort)
 		}
 	case phase == hbAwaitPong, phase == hbAwaitPing:
 		s.closeWith(ReasonPingTimeout, nil, closeAbort)

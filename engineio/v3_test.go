@@ -83,7 +83,9 @@ func TestV3BinaryPolling(t *testing.T) {
 
 func TestV3PingTimeout(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, v3Config())
+	cfg := heartbeatConfig()
+	cfg.AllowEIO3 = true
+	s := newTestServer(t, cfg)
 	c := s.dial("EIO=3&transport=websocket", nil)
 	c.read()
 	for range 3 {

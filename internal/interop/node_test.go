@@ -85,12 +85,12 @@ func requireNode(t *testing.T) string {
 func runNode(t *testing.T, params map[string]any) *nodeRun {
 	t.Helper()
 	dir := requireNode(t)
-	timeout := 15 * time.Second
-	if ms, ok := params["timeoutMs"].(int); ok {
-		timeout = time.Duration(ms)*time.Millisecond + 5*time.Second
-	} else {
-		params["timeoutMs"] = 10000
+	// The driver ends itself after timeoutMs; the process gets generous
+	// extra time to start, since Node loads slowly on a loaded machine.
+	if _, ok := params["timeoutMs"].(int); !ok {
+		params["timeoutMs"] = 20000
 	}
+	timeout := time.Duration(params["timeoutMs"].(int))*time.Millisecond + 30*time.Second
 	arg, _ := json.Marshal(params)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
