@@ -23,7 +23,10 @@ FUZZ_TARGETS ?= \
 	./engineio/packet:FuzzDecodePayloadV3 \
 	./engineio/packet:FuzzDecodeTextV3 \
 	./internal/websocket:FuzzReader \
-	./internal/websocket:FuzzNegotiateDeflate
+	./internal/websocket:FuzzNegotiateDeflate \
+	./parser:FuzzDecode \
+	./parser:FuzzEventName \
+	./parser:FuzzPlaceholders
 
 DEMO_PORT ?= 8080
 
