@@ -185,6 +185,13 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 	if s.handshake.URL == "" {
 		s.handshake.URL = r.URL.RequestURI()
 	}
+	s.recvMu.Lock() // until OnOpen returns: see Session.open
+	opened := false
+	defer func() {
+		if !opened {
+			s.recvMu.Unlock()
+		}
+	}()
 	open := srv.openPacket(id, transport)
 
 	if transport == TransportWebSocket {
@@ -209,6 +216,7 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 		s.ws = t
 		s.mu.Unlock()
 		srv.startHeartbeat(s)
+		opened = true
 		s.open()
 		s.mu.Lock()
 		s.startFlushLocked()
@@ -235,6 +243,7 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 	srv.startHeartbeat(s)
 	srv.addHeaders(w.Header(), r, true)
 	s.writePayload(w, r, pk, false)
+	opened = true
 	s.open()
 }
 

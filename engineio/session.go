@@ -141,6 +141,8 @@ type Session struct {
 	flushing bool         // a flusher goroutine owns ws writes
 
 	hb hbNode // guarded by srv.wheel.mu
+
+	value any // see SetValue
 }
 
 // ID returns the session id.
@@ -468,10 +470,31 @@ func (s *Session) endDelivery() {
 }
 
 // open runs OnOpen. A session is created "delivering", so a close that
-// races the handshake (Shutdown) reports OnClose only after OnOpen.
+// races the handshake (Shutdown) reports OnClose only after OnOpen; and
+// recvMu is held (locked by the handshake before the client can know the
+// session), so no message is delivered before OnOpen returns.
 func (s *Session) open() {
 	s.srv.handler.OnOpen(s)
 	s.endDelivery()
+	s.recvMu.Unlock()
+}
+
+// SetValue attaches a value to the session for the Handler's own use (the
+// Socket.IO layer keeps its connection state there). Set it in OnOpen: the
+// engine guarantees OnMessage and OnClose see it.
+func (s *Session) SetValue(v any) { s.value = v }
+
+// Value returns what SetValue stored.
+func (s *Session) Value() any { return s.value }
+
+// Writable reports whether the transport would send a message at once:
+// nothing is waiting in the session's queue. Volatile messages are dropped
+// when it is false, as the official server drops them when its transport
+// is not writable.
+func (s *Session) Writable() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state == stateOpen && len(s.queue) == 0 && (s.transport != TransportPolling || s.pollWaiting)
 }
 
 // armHeartbeat sets the next heartbeat deadline. It schedules under s.mu,
