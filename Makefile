@@ -26,7 +26,9 @@ FUZZ_TARGETS ?= \
 	./internal/websocket:FuzzNegotiateDeflate \
 	./parser:FuzzDecode \
 	./parser:FuzzEventName \
-	./parser:FuzzPlaceholders
+	./parser:FuzzPlaceholders \
+	./parser/msgpack:FuzzDecode \
+	./parser/msgpack:FuzzEncode
 
 DEMO_PORT ?= 8080
 

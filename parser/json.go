@@ -248,7 +248,7 @@ func decodeText(s []byte, opts *DecoderOptions) (*Packet, int, error) {
 	if t == BinaryEvent || t == BinaryAck {
 		start := i
 		for i < len(s) && isDigit(s[i]) {
-			if count <= opts.MaxAttachments && count < 1<<40 { // saturate: no overflow
+			if count <= opts.MaxAttachments && count < 1<<30 { // saturate: no overflow, even on 32-bit
 				count = count*10 + int(s[i]-'0')
 			}
 			i++
