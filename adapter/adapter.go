@@ -1,0 +1,111 @@
+package adapter
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+
+	"github.com/dynamicio/dynamicio/parser"
+)
+
+// Socket is a connected local socket as an adapter sees it. The server
+// implements it.
+type Socket interface {
+	// ID returns the socket id (also the name of its own room).
+	ID() string
+	// Send queues out for the socket. It must not block: the socket queues
+	// the packet's shared encoded form (see Outgoing.Encoded) and returns.
+	Send(out *Outgoing)
+}
+
+// Namespace is what an adapter needs from the namespace it serves. The
+// server implements it.
+type Namespace interface {
+	// Name returns the namespace's full name; it keys every channel of a
+	// cluster adapter, so tenants never mix.
+	Name() string
+}
+
+// Factory creates the adapter of a namespace. The server calls it once per
+// namespace instance and closes the adapter when the namespace goes away.
+type Factory func(ns Namespace) Adapter
+
+// Options select the sockets an operation reaches, as the official
+// adapter's BroadcastOptions do: every socket in any of Rooms (every socket
+// of the namespace when Rooms is empty), minus every socket in any of
+// Except; each socket at most once.
+type Options struct {
+	Rooms  []string
+	Except []string
+	// Local keeps the operation on this server (no cluster traffic).
+	Local bool
+}
+
+// Outgoing is a packet on its way to sockets. It is encoded at most once,
+// by the first recipient that needs its wire form, and every other
+// recipient shares that form: a broadcast costs one encoding whatever its
+// audience.
+type Outgoing struct {
+	Packet *parser.Packet
+	// Volatile packets may be dropped for a socket that cannot take them
+	// now; Compress allows transport compression.
+	Volatile bool
+	Compress bool
+
+	encoded atomic.Pointer[encodedBox]
+}
+
+type encodedBox struct{ v any }
+
+// Encoded returns the wire form of the packet, calling build the first
+// time. Concurrent first calls may both build; one result wins and every
+// caller gets it.
+func (o *Outgoing) Encoded(build func(*Outgoing) any) any {
+	if b := o.encoded.Load(); b != nil {
+		return b.v
+	}
+	b := &encodedBox{v: build(o)}
+	if o.encoded.CompareAndSwap(nil, b) {
+		return b.v
+	}
+	return o.encoded.Load().v
+}
+
+// Adapter keeps the rooms of one namespace and delivers broadcasts. The
+// in-memory adapter (New) serves a single server; a cluster adapter (Redis)
+// also forwards operations to the other servers. Methods are safe for
+// concurrent use. Local operations never block on the network; the methods
+// that take a context may.
+type Adapter interface {
+	// AddAll adds the socket to the rooms (and registers it, so that
+	// broadcasts to everyone reach it, when it is in no room yet).
+	AddAll(s Socket, rooms ...string)
+	// Del removes the socket from one room.
+	Del(id, room string)
+	// DelAll removes the socket from every room and forgets it.
+	DelAll(id string)
+
+	// Broadcast sends out to the sockets opts selects. The local ones are
+	// sent out itself, not a copy, so that they share its encoded form,
+	// before Broadcast returns.
+	Broadcast(ctx context.Context, out *Outgoing, opts Options) error
+
+	// Sockets returns the ids of the local sockets in any of rooms (every
+	// local socket when rooms is empty).
+	Sockets(rooms ...string) []string
+	// SocketRooms returns the rooms of a local socket, nil if unknown.
+	SocketRooms(id string) []string
+	// Rooms returns the names of the local rooms.
+	Rooms() []string
+
+	// AddSockets makes the sockets opts selects join rooms; DelSockets makes
+	// them leave rooms.
+	AddSockets(ctx context.Context, opts Options, rooms ...string) error
+	DelSockets(ctx context.Context, opts Options, rooms ...string) error
+
+	// Close releases the adapter (cluster subscriptions).
+	Close() error
+}
+
+// ErrClosed is returned by operations on a closed adapter.
+var ErrClosed = errors.New("adapter: closed")
