@@ -177,6 +177,27 @@ func (s *Session) WriteMessage(m *Message) error {
 	return s.enqueue(outItem{msg: m})
 }
 
+// WriteMessages queues messages as one unit: no other write comes between
+// them (a Socket.IO packet with binary attachments is several messages that
+// must stay together).
+func (s *Session) WriteMessages(ms ...*Message) error {
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	for _, m := range ms {
+		if !s.pushLocked(outItem{msg: m}) {
+			s.mu.Unlock()
+			s.closeWith(ReasonTransportError, ErrSlowConsumer, closeAbort)
+			return ErrClosed
+		}
+	}
+	s.kickLocked()
+	s.mu.Unlock()
+	return nil
+}
+
 // Close closes the session gracefully: what is already queued is still sent,
 // then the transport closes. The reason reported to OnClose is
 // ReasonForcedClose.
