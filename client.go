@@ -1,0 +1,225 @@
+package dynamicio
+
+import (
+	"encoding/json"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dynamicio/dynamicio/engineio"
+	"github.com/dynamicio/dynamicio/parser"
+)
+
+// client is one Engine.IO connection and the namespace sockets multiplexed
+// on it. Its onMessage runs on the connection's reading goroutine and never
+// runs user code: events go to each socket's dispatcher.
+type client struct {
+	srv  *Server
+	conn *engineio.Session
+	dec  parser.Decoder // used by the reading goroutine only
+
+	mu        sync.Mutex
+	sockets   map[string]*Socket // by namespace, connecting ones included
+	connected bool               // some namespace connected: no connect timeout
+	closed    bool
+	timer     *time.Timer
+}
+
+func newClient(srv *Server, conn *engineio.Session) *client {
+	return &client{
+		srv:     srv,
+		conn:    conn,
+		dec:     srv.cfg.Parser.NewDecoder(parser.DecoderOptions{MaxAttachments: srv.cfg.MaxAttachments}),
+		sockets: make(map[string]*Socket),
+	}
+}
+
+// v2 reports whether the client speaks protocol v4 (socket.io-client 2.x,
+// over Engine.IO v3).
+func (c *client) v2() bool { return c.conn.Protocol() == 3 }
+
+func (c *client) start() {
+	if c.v2() {
+		// Protocol v4 connects to the main namespace implicitly.
+		c.connect("/", nil)
+		return
+	}
+	c.mu.Lock()
+	c.timer = time.AfterFunc(c.srv.cfg.ConnectTimeout, c.connectTimeout)
+	c.mu.Unlock()
+}
+
+func (c *client) connectTimeout() {
+	c.mu.Lock()
+	late := !c.connected && !c.closed
+	c.mu.Unlock()
+	if late {
+		c.close(ReasonForcedServerClose)
+	}
+}
+
+// onMessage decodes and routes one Engine.IO message.
+func (c *client) onMessage(binary bool, data []byte) {
+	p, err := c.dec.Add(binary, data)
+	if err != nil {
+		c.srv.cfg.Logger.Debug("dynamicio: invalid packet", "sid", c.conn.ID(), "err", err)
+		c.close(ReasonForcedClose)
+		return
+	}
+	if p == nil {
+		return // waiting for attachments
+	}
+	c.mu.Lock()
+	s := c.sockets[p.Namespace]
+	c.mu.Unlock()
+	switch {
+	case p.Type == parser.Connect && s == nil:
+		c.connect(p.Namespace, p.Data)
+	case s != nil && s.isConnected() && (p.Type == parser.Event || p.Type == parser.Ack || p.Type == parser.Disconnect):
+		s.onPacket(p)
+	default:
+		// A second CONNECT, a packet for a namespace not connected, a
+		// CONNECT_ERROR from the client: the official server closes.
+		c.close(ReasonForcedServerClose)
+	}
+}
+
+// connect handles a CONNECT to a namespace.
+func (c *client) connect(name string, auth []byte) {
+	if c.v2() {
+		// v2 clients put the namespace query in the name: /nsp?token=1.
+		if path, query, ok := strings.Cut(name, "?"); ok {
+			name = path
+			auth = queryAuth(query)
+		}
+	}
+	ns := c.srv.namespace(name)
+	if ns == nil || c.srv.closing.Load() {
+		c.writeConnectError(name, &ConnectError{Message: "Invalid namespace"})
+		return
+	}
+	if auth == nil {
+		auth = []byte("{}")
+	}
+	s := newSocket(ns, c, json.RawMessage(auth))
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.sockets[name] = s
+	c.mu.Unlock()
+	ns.connect(s)
+}
+
+// queryAuth turns a v2 namespace query into an auth object.
+func queryAuth(query string) []byte {
+	q, _ := url.ParseQuery(query)
+	m := make(map[string]string, len(q))
+	for k, v := range q {
+		m[k] = v[len(v)-1]
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+// connected records that a socket joined its namespace.
+func (c *client) connectedSocket() {
+	c.mu.Lock()
+	c.connected = true
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
+	}
+	c.mu.Unlock()
+}
+
+// remove forgets a socket.
+func (c *client) remove(s *Socket) {
+	c.mu.Lock()
+	if c.sockets[s.ns.name] == s {
+		delete(c.sockets, s.ns.name)
+	}
+	c.mu.Unlock()
+}
+
+// close disconnects every socket with reason and closes the connection.
+func (c *client) close(reason DisconnectReason) {
+	c.closeSockets(reason)
+	c.conn.Close()
+}
+
+// onEngineClose runs when the Engine.IO session ended.
+func (c *client) onEngineClose(reason DisconnectReason) { c.closeSockets(reason) }
+
+func (c *client) closeSockets(reason DisconnectReason) {
+	c.mu.Lock()
+	c.closed = true
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
+	}
+	socks := make([]*Socket, 0, len(c.sockets))
+	for _, s := range c.sockets {
+		socks = append(socks, s)
+	}
+	c.mu.Unlock()
+	for _, s := range socks {
+		s.closeWith(reason, false)
+	}
+}
+
+// write encodes and sends one packet.
+func (c *client) write(p *parser.Packet, volatile bool) error {
+	ms, err := encodeMessages(c.srv.cfg.Parser, p, true)
+	if err != nil {
+		return err
+	}
+	return c.writeMessages(ms, volatile)
+}
+
+// writeMessages sends an encoded packet; a volatile one is dropped when the
+// transport cannot take it at once.
+func (c *client) writeMessages(ms []*engineio.Message, volatile bool) error {
+	if volatile && !c.conn.Writable() {
+		return nil
+	}
+	return c.conn.WriteMessages(ms...)
+}
+
+// encodeMessages encodes a packet into Engine.IO messages.
+func encodeMessages(codec parser.Codec, p *parser.Packet, compress bool) ([]*engineio.Message, error) {
+	frames, err := codec.Encode(p)
+	if err != nil {
+		return nil, err
+	}
+	ms := make([]*engineio.Message, len(frames))
+	for i, f := range frames {
+		typ := engineio.Text
+		if f.Binary {
+			typ = engineio.Binary
+		}
+		ms[i] = engineio.NewMessage(typ, f.Data, compress)
+	}
+	return ms, nil
+}
+
+// writeConnectError refuses a namespace.
+func (c *client) writeConnectError(nsp string, e *ConnectError) {
+	var data []byte
+	if c.v2() {
+		// Protocol v4 sends err.data, or else the message, as is.
+		if e.Data != nil {
+			data, _ = json.Marshal(e.Data)
+		} else {
+			data, _ = json.Marshal(e.Message)
+		}
+	} else {
+		data, _ = json.Marshal(struct {
+			Message string `json:"message"`
+			Data    any    `json:"data,omitempty"`
+		}{e.Message, e.Data})
+	}
+	c.write(&parser.Packet{Type: parser.ConnectError, Namespace: nsp, Data: data}, false)
+}

@@ -1,0 +1,74 @@
+package dynamicio
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/dynamicio/dynamicio/adapter"
+	"github.com/dynamicio/dynamicio/engineio"
+	"github.com/dynamicio/dynamicio/parser"
+)
+
+// Defaults.
+const (
+	DefaultPath             = "/socket.io/"
+	DefaultConnectTimeout   = 45 * time.Second
+	DefaultMaxPendingEvents = 1024
+)
+
+// Config configures a Server. The zero value of every field means the
+// documented default.
+type Config struct {
+	// Path is the URL path prefix (default "/socket.io/"); it replaces
+	// EngineIO.Path.
+	Path string
+	// EngineIO configures the transport layer: heartbeats, limits, CORS,
+	// origins, compression, AllowEIO3 for socket.io-client 2.x.
+	EngineIO engineio.Config
+	// ConnectTimeout closes a connection that joined no namespace in time
+	// (default 45s).
+	ConnectTimeout time.Duration
+	// Parser is the wire format (default parser.JSON; msgpack.Codec for
+	// clients that use socket.io-msgpack-parser).
+	Parser parser.Codec
+	// MaxAttachments caps the binary attachments of one packet (default 10).
+	MaxAttachments int
+	// MaxPendingEvents caps the events of one socket waiting for its
+	// handlers (default 1024); a client that floods past it is disconnected.
+	MaxPendingEvents int
+	// Adapter creates each namespace's adapter (default adapter.New, in
+	// memory).
+	Adapter adapter.Factory
+	// Logger receives diagnostics (default: discarded).
+	Logger *slog.Logger
+}
+
+func (c *Config) withDefaults() Config {
+	var s Config
+	if c != nil {
+		s = *c
+	}
+	if s.Path == "" {
+		s.Path = DefaultPath
+	}
+	s.EngineIO.Path = s.Path
+	if s.ConnectTimeout <= 0 {
+		s.ConnectTimeout = DefaultConnectTimeout
+	}
+	if s.Parser == nil {
+		s.Parser = parser.JSON
+	}
+	if s.MaxPendingEvents <= 0 {
+		s.MaxPendingEvents = DefaultMaxPendingEvents
+	}
+	if s.Adapter == nil {
+		s.Adapter = adapter.New
+	}
+	if s.Logger == nil {
+		s.Logger = slog.New(slog.DiscardHandler)
+	}
+	if s.EngineIO.Logger == nil {
+		s.EngineIO.Logger = s.Logger
+	}
+	return s
+}

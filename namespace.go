@@ -1,0 +1,144 @@
+package dynamicio
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+
+	"github.com/dynamicio/dynamicio/adapter"
+)
+
+// Middleware runs for every connection to a namespace, in the order they
+// were added, before the connection handlers. Returning an error refuses
+// the connection: a *ConnectError reaches the client with its message and
+// data, any other error with its text. ctx ends if the client goes away.
+type Middleware func(ctx context.Context, s *Socket) error
+
+// Namespace is a communication channel: the sockets that connected to the
+// same name, their rooms, and the handlers that serve them. It is safe for
+// concurrent use.
+type Namespace struct {
+	srv     *Server
+	name    string
+	adapter adapter.Adapter
+	ackIDs  atomic.Uint64 // shared by every socket and broadcast, as in the official server
+
+	mu          sync.RWMutex
+	sockets     map[string]*Socket
+	middlewares []Middleware
+	onConnect   []func(*Socket)
+}
+
+func newNamespace(srv *Server, name string) *Namespace {
+	ns := &Namespace{srv: srv, name: name, sockets: make(map[string]*Socket)}
+	ns.adapter = srv.cfg.Adapter(ns)
+	return ns
+}
+
+// Name returns the namespace name, such as "/" or "/chat".
+func (ns *Namespace) Name() string { return ns.name }
+
+// Use adds a connection middleware.
+func (ns *Namespace) Use(m Middleware) {
+	ns.mu.Lock()
+	ns.middlewares = append(ns.middlewares, m)
+	ns.mu.Unlock()
+}
+
+// OnConnection registers a handler called for every socket that connected.
+// It runs on the socket's event goroutine before any event of the socket,
+// so handlers it registers with Socket.On miss nothing.
+func (ns *Namespace) OnConnection(fn func(s *Socket)) {
+	ns.mu.Lock()
+	ns.onConnect = append(ns.onConnect, fn)
+	ns.mu.Unlock()
+}
+
+// Sockets returns the connected sockets.
+func (ns *Namespace) Sockets() []*Socket {
+	ns.mu.RLock()
+	defer ns.mu.RUnlock()
+	out := make([]*Socket, 0, len(ns.sockets))
+	for _, s := range ns.sockets {
+		out = append(out, s)
+	}
+	return out
+}
+
+// Socket returns the connected socket with the id, or nil.
+func (ns *Namespace) Socket(id string) *Socket {
+	ns.mu.RLock()
+	defer ns.mu.RUnlock()
+	return ns.sockets[id]
+}
+
+// Broadcast selects every socket of the namespace.
+func (ns *Namespace) Broadcast() Broadcast { return Broadcast{ns: ns} }
+
+// To selects the sockets in any of the rooms.
+func (ns *Namespace) To(rooms ...string) Broadcast { return ns.Broadcast().To(rooms...) }
+
+// In is To.
+func (ns *Namespace) In(rooms ...string) Broadcast { return ns.To(rooms...) }
+
+// Except selects every socket not in any of the rooms.
+func (ns *Namespace) Except(rooms ...string) Broadcast { return ns.Broadcast().Except(rooms...) }
+
+// Emit sends an event to every socket of the namespace.
+func (ns *Namespace) Emit(event string, args ...any) error {
+	return ns.Broadcast().Emit(event, args...)
+}
+
+// connect runs the middlewares for a new socket, off the reading
+// goroutine, then connects it or refuses it.
+func (ns *Namespace) connect(s *Socket) {
+	ns.mu.RLock()
+	mws := ns.middlewares
+	ns.mu.RUnlock()
+	if len(mws) == 0 {
+		ns.doConnect(s)
+		return
+	}
+	ns.srv.wg.Add(1)
+	go func() {
+		defer ns.srv.wg.Done()
+		for _, m := range mws {
+			if err := m(s.ctx, s); err != nil {
+				var ce *ConnectError
+				if !errors.As(err, &ce) {
+					ce = &ConnectError{Message: err.Error()}
+				}
+				s.refuse(ce)
+				return
+			}
+		}
+		ns.doConnect(s)
+	}()
+}
+
+func (ns *Namespace) doConnect(s *Socket) {
+	if !s.markConnected() {
+		return // the connection closed meanwhile
+	}
+	ns.mu.Lock()
+	ns.sockets[s.id] = s
+	handlers := ns.onConnect
+	ns.mu.Unlock()
+	ns.adapter.AddAll(s, s.id)
+	s.client.connectedSocket()
+	s.sendConnect()
+	s.dispatch(func() {
+		for _, fn := range handlers {
+			fn(s)
+		}
+	})
+}
+
+func (ns *Namespace) remove(s *Socket) {
+	ns.mu.Lock()
+	if ns.sockets[s.id] == s {
+		delete(ns.sockets, s.id)
+	}
+	ns.mu.Unlock()
+}

@@ -1,0 +1,133 @@
+package dynamicio
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/dynamicio/dynamicio/engineio"
+)
+
+// Server is a Socket.IO server: an http.Handler (mount it at its Path,
+// "/socket.io/" by default) that serves the official clients over
+// Engine.IO. Namespaces hold the sockets; Of("/") is the main one, and the
+// Server's own Use, OnConnection, To, Emit… act on it. A Server is safe for
+// concurrent use.
+type Server struct {
+	cfg    Config
+	engine *engineio.Server
+
+	mu   sync.RWMutex
+	nsps map[string]*Namespace
+	main *Namespace
+
+	closing atomic.Bool
+	wg      sync.WaitGroup // socket dispatchers and connect middlewares
+}
+
+// NewServer returns a server. A nil cfg means the defaults.
+func NewServer(cfg *Config) *Server {
+	srv := &Server{cfg: cfg.withDefaults(), nsps: make(map[string]*Namespace)}
+	srv.engine = engineio.NewServer(engineHandler{srv}, &srv.cfg.EngineIO)
+	srv.main = srv.Of("/")
+	return srv
+}
+
+// ServeHTTP serves the Socket.IO protocol.
+func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	srv.engine.ServeHTTP(w, r)
+}
+
+// Engine returns the underlying Engine.IO server.
+func (srv *Server) Engine() *engineio.Server { return srv.engine }
+
+// Of returns the namespace with the given name, creating it if needed.
+// "chat" and "/chat" are the same namespace; "" is "/".
+func (srv *Server) Of(name string) *Namespace {
+	if !strings.HasPrefix(name, "/") {
+		name = "/" + name
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if ns, ok := srv.nsps[name]; ok {
+		return ns
+	}
+	ns := newNamespace(srv, name)
+	srv.nsps[name] = ns
+	return ns
+}
+
+// namespace returns an existing namespace.
+func (srv *Server) namespace(name string) *Namespace {
+	srv.mu.RLock()
+	defer srv.mu.RUnlock()
+	return srv.nsps[name]
+}
+
+// Use adds a connection middleware to the main namespace.
+func (srv *Server) Use(m Middleware) { srv.main.Use(m) }
+
+// OnConnection registers a connection handler on the main namespace.
+func (srv *Server) OnConnection(fn func(s *Socket)) { srv.main.OnConnection(fn) }
+
+// To selects the sockets of the main namespace in the rooms.
+func (srv *Server) To(rooms ...string) Broadcast { return srv.main.To(rooms...) }
+
+// Emit sends an event to every socket of the main namespace.
+func (srv *Server) Emit(event string, args ...any) error { return srv.main.Emit(event, args...) }
+
+// Shutdown disconnects every socket (reason "server shutting down"), runs
+// their disconnect handlers, closes the Engine.IO sessions, and returns when
+// all of it is done or ctx ends.
+func (srv *Server) Shutdown(ctx context.Context) error {
+	srv.closing.Store(true)
+	srv.mu.RLock()
+	nsps := make([]*Namespace, 0, len(srv.nsps))
+	for _, ns := range srv.nsps {
+		nsps = append(nsps, ns)
+	}
+	srv.mu.RUnlock()
+	for _, ns := range nsps {
+		for _, s := range ns.Sockets() {
+			s.closeWith(ReasonServerShuttingDown, false)
+		}
+	}
+	err := srv.engine.Shutdown(ctx)
+	done := make(chan struct{})
+	go func() {
+		srv.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		if err == nil {
+			err = ctx.Err()
+		}
+	}
+	for _, ns := range nsps {
+		ns.adapter.Close()
+	}
+	return err
+}
+
+// engineHandler connects the Engine.IO sessions to Socket.IO clients.
+type engineHandler struct{ srv *Server }
+
+func (h engineHandler) OnOpen(s *engineio.Session) {
+	c := newClient(h.srv, s)
+	s.SetValue(c)
+	c.start()
+}
+
+func (h engineHandler) OnMessage(s *engineio.Session, typ engineio.MessageType, data []byte) {
+	s.Value().(*client).onMessage(typ == engineio.Binary, data)
+}
+
+func (h engineHandler) OnClose(s *engineio.Session, reason engineio.CloseReason, _ error) {
+	if c, ok := s.Value().(*client); ok {
+		c.onEngineClose(DisconnectReason(reason))
+	}
+}

@@ -1,0 +1,418 @@
+package dynamicio
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dynamicio/dynamicio/internal/websocket"
+)
+
+func TestConnectAndEmit(t *testing.T) {
+	t.Parallel()
+	srv, url := newTestServer(t, nil)
+	srv.OnConnection(func(s *Socket) {
+		s.Emit("auth", s.Handshake().Auth)
+	})
+	c := dial(t, url)
+	c.connect("/")
+	c.expect(`2["auth",{}]`)
+
+	c2 := dial(t, url)
+	c2.send(`0{"token":"123"}`)
+	if got := c2.recv(); !strings.HasPrefix(got, `0{"sid":"`) {
+		t.Fatalf("connect reply = %q", got)
+	}
+	c2.expect(`2["auth",{"token":"123"}]`)
+}
+
+func TestCustomNamespaceAndInvalidNamespace(t *testing.T) {
+	t.Parallel()
+	srv, url := newTestServer(t, nil)
+	srv.Of("/custom").OnConnection(func(s *Socket) { s.Emit("auth", s.Handshake().Auth) })
+	c := dial(t, url)
+	c.connect("/custom")
+	c.expect(`2/custom,["auth",{}]`)
+	c.send("0/random")
+	c.expect(`4/random,{"message":"Invalid namespace"}`)
+	// The connection stays open, and other namespaces still work.
+	c.connect("/")
+}
+
+func TestEventsAndAcks(t *testing.T) {
+	t.Parallel()
+	srv, url := newTestServer(t, nil)
+	srv.OnConnection(func(s *Socket) {
+		s.On("message", func(ctx context.Context, e *Event) error {
+			args := make([]any, e.Len())
+			for i := range args {
+				args[i] = e.Raw(i)
+			}
+			return s.Emit("message-back", args...)
+		})
+		s.On("message-with-ack", func(ctx context.Context, e *Event) error {
+			args := make([]any, e.Len())
+			for i := range args {
+				args[i] = e.Raw(i)
+			}
+			return e.Ack(args...)
+		})
+		s.On("double", TypedAck(func(ctx context.Context, s *Socket, n int) (int, error) { return 2 * n, nil }))
+		s.On("fail", TypedAck(func(ctx context.Context, s *Socket, n int) (int, error) {
+			return 0, &AckError{Message: "no", Data: n}
+		}))
+	})
+	c := dial(t, url)
+	c.connect("/")
+	c.send(`2["message",1,"2",{"3":[true]}]`)
+	c.expect(`2["message-back",1,"2",{"3":[true]}]`)
+	c.send(`2456["message-with-ack",1,"2",{"3":[false]}]`)
+	c.expect(`3456[1,"2",{"3":[false]}]`)
+	c.send(`27["double",21]`)
+	c.expect(`37[42]`)
+	c.send(`28["fail",5]`)
+	c.expect(`38[{"message":"no","data":5}]`)
+}
+
+func TestBinaryEventsAndAcks(t *testing.T) {
+	t.Parallel()
+	srv, url := newTestServer(t, nil)
+	srv.OnConnection(func(s *Socket) {
+		s.On("message", func(ctx context.Context, e *Event) error {
+			var a, b []byte
+			if err := e.Bind(0, &a); err != nil {
+				return err
+			}
+			if err := e.Bind(1, &b); err != nil {
+				return err
+			}
+			if e.HasAck() {
+				return e.Ack(a, b)
+			}
+			return s.Emit("message-back", a, b)
+		})
+	})
+	c := dial(t, url)
+	c.connect("/")
+	c.send(`52-["message",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]`)
+	c.sendBinary([]byte{1, 2, 3})
+	c.sendBinary([]byte{4, 5, 6})
+	c.expect(`52-["message-back",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]`)
+	for _, want := range []string{"\x01\x02\x03", "\x04\x05\x06"} {
+		if op, p := c.next(); op != websocket.OpBinary || p != want {
+			t.Fatalf("attachment = %v %q, want %q", op, p, want)
+		}
+	}
+	c.send(`52-789["message",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]`)
+	c.sendBinary([]byte{1})
+	c.sendBinary([]byte{2})
+	c.expect(`62-789[{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]`)
+}
+
+func TestEmitWithAck(t *testing.T) {
+	t.Parallel()
+	srv, url := newTestServer(t, nil)
+	got := make(chan string, 1)
+	srv.OnConnection(func(s *Socket) {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			a, err := s.EmitWithAck(ctx, "question", "ping?")
+			if err != nil {
+				got <- err.Error()
+				return
+			}
+			var answer string
+			a.Bind(0, &answer)
+			got <- answer
+		}()
+	})
+	c := dial(t, url)
+	c.connect("/")
+	// Ack ids are counted per namespace, from 0.
+	c.expect(`20["question","ping?"]`)
+	c.send(`30["pong!"]`)
+	if a := <-got; a != "pong!" {
+		t.Errorf("ack = %q", a)
+	}
+	// An ack nobody waits for is ignored.
+	c.send(`3999["late"]`)
+	c.send(`2["still","fine"]`)
+}
+
+func TestAckTimeout(t *testing.T) {
+	t.Parallel()
+	srv, url := newTestServer(t, nil)
+	errc := make(chan error, 1)
+	srv.OnConnection(func(s *Socket) {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			defer cancel()
+			_, err := s.EmitWithAck(ctx, "question")
+			errc <- err
+		}()
+	})
+	c := dial(t, url)
+	c.connect("/")
+	c.recv()
+	if err := <-errc; !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err = %v, want deadline exceeded", err)
+	}
+}
+
+func TestMiddlewares(t *testing.T) {
+	t.Parallel()
+	srv, url := newTestServer(t, nil)
+	admin := srv.Of("/admin")
+	var order []string
+	var mu sync.Mutex
+	admin.Use(func(ctx context.Context, s *Socket) error {
+		mu.Lock()
+		order = append(order, "first")
+		mu.Unlock()
+		s.Join("joined-in-middleware")
+		return nil
+	})
+	admin.Use(func(ctx context.Context, s *Socket) error {
+		var auth struct{ Token string }
+		json.Unmarshal(s.Handshake().Auth, &auth)
+		if auth.Token != "secret" {
+			return &ConnectError{Message: "nope", Data: map[string]int{"code": 42}}
+		}
+		return nil
+	})
+	admin.OnConnection(func(s *Socket) { s.Emit("welcome") })
+	c := dial(t, url)
+	c.send(`0/admin,{"token":"wrong"}`)
+	c.expect(`4/admin,{"message":"nope","data":{"code":42}}`)
+	if rooms := admin.adapter.Rooms(); slices.Contains(rooms, "joined-in-middleware") {
+		t.Errorf("a refused socket stayed in the rooms it joined: %v", rooms)
+	}
+	c.send(`0/admin,{"token":"secret"}`)
+	if got := c.recv(); !strings.HasPrefix(got, `0/admin,{"sid":"`) {
+		t.Fatalf("connect reply = %q", got)
+	}
+	c.expect(`2/admin,["welcome"]`)
+}
+
+func TestRoomsAndBroadcast(t *testing.T) {
+	t.Parallel()
+	srv, url := newTestServer(t, nil)
+	srv.OnConnection(func(s *Socket) {
+		s.On("join", Typed(func(ctx context.Context, s *Socket, room string) error {
+			s.Join(room)
+			return s.Emit("joined", room)
+		}))
+		s.On("shout", Typed(func(ctx context.Context, s *Socket, msg string) error {
+			return s.To("a").Emit("shout", msg)
+		}))
+	})
+	var cs []*rawClient
+	for range 3 {
+		c := dial(t, url)
+		c.connect("/")
+		cs = append(cs, c)
+	}
+	for _, c := range cs[:2] {
+		c.send(`2["join","a"]`)
+		c.expect(`2["joined","a"]`)
+	}
+	// From a member: the other member gets it, not the sender nor outsiders.
+	cs[0].send(`2["shout","hi"]`)
+	cs[1].expect(`2["shout","hi"]`)
+	// From the namespace: both members.
+	srv.To("a").Emit("news", 1)
+	cs[0].expect(`2["news",1]`)
+	cs[1].expect(`2["news",1]`)
+	srv.Of("/").Except("a").Emit("others")
+	cs[2].expect(`2["others"]`)
+	srv.Emit("all")
+	for _, c := range cs {
+		c.expect(`2["all"]`)
+	}
+}
+
+func TestDisconnects(t *testing.T) {
+	t.Parallel()
+	srv, url := newTestServer(t, nil)
+	reasons := make(chan DisconnectReason, 8)
+	var sockets = make(chan *Socket, 8)
+	srv.OnConnection(func(s *Socket) {
+		s.OnDisconnecting(func(r DisconnectReason) {
+			if !slices.Contains(s.Rooms(), s.ID()) {
+				t.Error("not in its rooms while disconnecting")
+			}
+		})
+		s.OnDisconnect(func(r DisconnectReason) { reasons <- r })
+		sockets <- s
+	})
+	c := dial(t, url)
+	c.connect("/")
+	<-sockets
+	c.send("1")
+	if r := <-reasons; r != ReasonClientNamespaceDisconnect {
+		t.Errorf("reason = %q", r)
+	}
+	// The Engine.IO connection stays open with no namespace.
+	c.connect("/")
+	s := <-sockets
+	s.Disconnect(false)
+	c.expect("1")
+	if r := <-reasons; r != ReasonServerNamespaceDisconnect {
+		t.Errorf("reason = %q", r)
+	}
+	c.connect("/")
+	<-sockets
+	c.conn.Close()
+	if r := <-reasons; r != ReasonTransportClose {
+		t.Errorf("reason = %q", r)
+	}
+}
+
+func TestProtocolViolationsClose(t *testing.T) {
+	t.Parallel()
+	_, url := newTestServer(t, nil)
+	for _, pkts := range [][]string{
+		{`2["x"]`},                // event before connect
+		{"0", "0"},                // duplicate connect
+		{"0", "abc"},              // unknown packet type
+		{"0", `2{}`},              // event payload not an array
+		{"0", `2["connect"]`},     // reserved event name
+		{"0", `2abc["x"]`},        // garbage ack id
+		{"0", `4{"message":"x"}`}, // CONNECT_ERROR from a client
+		{"0", "511-[]"},           // too many attachments
+	} {
+		c := dial(t, url)
+		for _, p := range pkts {
+			c.send(p)
+		}
+		c.expectClosed()
+	}
+}
+
+func TestConnectTimeout(t *testing.T) {
+	t.Parallel()
+	_, url := newTestServer(t, &Config{ConnectTimeout: 100 * time.Millisecond})
+	c := dial(t, url)
+	c.expectClosed()
+}
+
+func TestErrorEventIsOrdinary(t *testing.T) {
+	t.Parallel()
+	srv, url := newTestServer(t, nil)
+	got := make(chan string, 1)
+	srv.OnConnection(func(s *Socket) {
+		s.On("error", Typed(func(ctx context.Context, s *Socket, m string) error { got <- m; return nil }))
+	})
+	c := dial(t, url)
+	c.connect("/")
+	c.send(`2["error","boom"]`)
+	if m := <-got; m != "boom" {
+		t.Errorf("error event = %q", m)
+	}
+}
+
+func TestHandlersRunInOrderOffTheReader(t *testing.T) {
+	t.Parallel()
+	srv, url := newTestServer(t, nil)
+	var mu sync.Mutex
+	var seen []int
+	done := make(chan struct{})
+	srv.OnConnection(func(s *Socket) {
+		s.On("n", Typed(func(ctx context.Context, s *Socket, n int) error {
+			if n == 0 {
+				// A handler that waits for the same client's ack: the
+				// reader must keep reading for this to return.
+				ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				defer cancel()
+				if _, err := s.EmitWithAck(ctx, "q"); err != nil {
+					t.Errorf("ack: %v", err)
+				}
+			}
+			mu.Lock()
+			seen = append(seen, n)
+			if len(seen) == 50 {
+				close(done)
+			}
+			mu.Unlock()
+			return nil
+		}))
+	})
+	c := dial(t, url)
+	c.connect("/")
+	for i := range 50 {
+		c.send(`2["n",` + strings.TrimSpace(jsonInt(i)) + `]`)
+	}
+	c.expect(`20["q"]`)
+	c.send(`30[]`)
+	<-done
+	for i, n := range seen {
+		if i != n {
+			t.Fatalf("handled out of order: %v", seen)
+		}
+	}
+}
+
+func jsonInt(i int) string { b, _ := json.Marshal(i); return string(b) }
+
+func TestShutdownRunsDisconnectHandlers(t *testing.T) {
+	t.Parallel()
+	srv, url := newTestServer(t, nil)
+	reasons := make(chan DisconnectReason, 1)
+	srv.OnConnection(func(s *Socket) { s.OnDisconnect(func(r DisconnectReason) { reasons <- r }) })
+	c := dial(t, url)
+	c.connect("/")
+	waitFor(t, "the socket", func() bool { return len(srv.Of("/").Sockets()) == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-reasons:
+		if r != ReasonServerShuttingDown {
+			t.Errorf("reason = %q", r)
+		}
+	default:
+		t.Error("Shutdown returned before the disconnect handler ran")
+	}
+	c.expectClosed()
+}
+
+func TestReservedEmit(t *testing.T) {
+	t.Parallel()
+	srv, _ := newTestServer(t, nil)
+	for _, name := range []string{"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"} {
+		if err := srv.Emit(name); !errors.Is(err, ErrReservedEvent) {
+			t.Errorf("Emit(%q) = %v, want ErrReservedEvent", name, err)
+		}
+	}
+}
+
+// Relaying an event's arguments with Value keeps nested binaries binary.
+func TestRelayNestedBinary(t *testing.T) {
+	t.Parallel()
+	srv, url := newTestServer(t, nil)
+	srv.OnConnection(func(s *Socket) {
+		s.On("relay", func(ctx context.Context, e *Event) error {
+			v, err := e.Value(0)
+			if err != nil {
+				return err
+			}
+			return s.Emit("relayed", v)
+		})
+	})
+	c := dial(t, url)
+	c.connect("/")
+	c.send(`51-["relay",{"a":[1,{"_placeholder":true,"num":0}],"n":12345678901234567890}]`)
+	c.sendBinary([]byte{9, 8})
+	c.expect(`51-["relayed",{"a":[1,{"_placeholder":true,"num":0}],"n":12345678901234567890}]`)
+	if op, p := c.next(); op != websocket.OpBinary || p != "\x09\x08" {
+		t.Fatalf("attachment = %v %q", op, p)
+	}
+}

@@ -1,0 +1,495 @@
+package dynamicio
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/dynamicio/dynamicio/adapter"
+	"github.com/dynamicio/dynamicio/engineio"
+	"github.com/dynamicio/dynamicio/parser"
+)
+
+// Handshake describes how a socket connected: the first HTTP request of its
+// connection and the auth payload of its CONNECT.
+type Handshake struct {
+	Header  http.Header
+	Time    time.Time // when the connection was opened
+	Address string    // remote address
+	XDomain bool      // the request carried an Origin header
+	Secure  bool      // TLS
+	URL     string    // request URI of the first request
+	Query   url.Values
+	Auth    json.RawMessage // the CONNECT payload; {} when none
+}
+
+// Socket is one client's connection to one namespace. Its methods are safe
+// for concurrent use; Emit never waits for the network.
+//
+// Events of one socket are handled one at a time, in the order they
+// arrived, on a goroutine of the socket's own (not the connection's reading
+// goroutine), so a handler that waits, even for an ack of the same client,
+// delays only this socket's later events.
+type Socket struct {
+	id        string
+	ns        *Namespace
+	client    *client
+	handshake Handshake
+	ctx       context.Context
+	cancel    context.CancelFunc
+
+	mu              sync.Mutex
+	connected       bool
+	closed          bool
+	handlers        map[string]EventFunc
+	anyHandlers     []func(e *Event)
+	onDisconnecting []func(reason DisconnectReason)
+	onDisconnect    []func(reason DisconnectReason)
+	onError         []func(err error)
+	acks            map[uint64]chan *Args
+	data            any
+
+	// the socket's event queue, run by a goroutine that exists while it
+	// has work
+	qmu     sync.Mutex
+	queue   []func()
+	running bool
+}
+
+func newSocket(ns *Namespace, c *client, auth json.RawMessage) *Socket {
+	hs := c.conn.Handshake()
+	s := &Socket{
+		ns:     ns,
+		client: c,
+		handshake: Handshake{
+			Header:  hs.Header,
+			Time:    hs.Time,
+			Address: hs.RemoteAddr,
+			XDomain: hs.Header.Get("Origin") != "",
+			Secure:  hs.Secure,
+			URL:     hs.URL,
+			Query:   hs.Query(),
+			Auth:    auth,
+		},
+		handlers: make(map[string]EventFunc),
+	}
+	switch {
+	case !c.v2():
+		s.id = newID()
+	case ns.name == "/":
+		s.id = c.conn.ID()
+	default:
+		s.id = ns.name + "#" + c.conn.ID()
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	return s
+}
+
+// newID returns a socket id like the official base64id: 15 random bytes,
+// 20 URL-safe characters.
+func newID() string {
+	var b [15]byte
+	rand.Read(b[:])
+	return base64.URLEncoding.EncodeToString(b[:])
+}
+
+// ID returns the socket id; it is also the name of a room holding only
+// this socket.
+func (s *Socket) ID() string { return s.id }
+
+// Namespace returns the socket's namespace.
+func (s *Socket) Namespace() *Namespace { return s.ns }
+
+// Handshake returns how the socket connected. The caller must not modify it.
+func (s *Socket) Handshake() *Handshake { return &s.handshake }
+
+// Context returns a context that ends when the socket disconnects.
+func (s *Socket) Context() context.Context { return s.ctx }
+
+// Conn returns the underlying Engine.IO session (transport, protocol).
+func (s *Socket) Conn() *engineio.Session { return s.client.conn }
+
+// SetData stores application data on the socket.
+func (s *Socket) SetData(v any) {
+	s.mu.Lock()
+	s.data = v
+	s.mu.Unlock()
+}
+
+// Data returns what SetData stored.
+func (s *Socket) Data() any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.data
+}
+
+// Connected reports whether the socket is connected.
+func (s *Socket) Connected() bool { return s.isConnected() }
+
+func (s *Socket) isConnected() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.connected
+}
+
+// Join adds the socket to rooms.
+func (s *Socket) Join(rooms ...string) {
+	if !s.isOpen() {
+		return
+	}
+	s.ns.adapter.AddAll(s, rooms...)
+}
+
+// Leave removes the socket from a room.
+func (s *Socket) Leave(room string) { s.ns.adapter.Del(s.id, room) }
+
+// Rooms returns the rooms the socket is in, its own included.
+func (s *Socket) Rooms() []string { return s.ns.adapter.SocketRooms(s.id) }
+
+func (s *Socket) isOpen() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.closed
+}
+
+// On registers the handler of an event; a later call replaces it.
+func (s *Socket) On(event string, h EventFunc) {
+	s.mu.Lock()
+	s.handlers[event] = h
+	s.mu.Unlock()
+}
+
+// OnAny registers a handler called for every incoming event, before the
+// event's own handler.
+func (s *Socket) OnAny(fn func(e *Event)) {
+	s.mu.Lock()
+	s.anyHandlers = append(s.anyHandlers, fn)
+	s.mu.Unlock()
+}
+
+// OnDisconnecting registers a handler called when the socket is about to
+// leave: it is still in its rooms.
+func (s *Socket) OnDisconnecting(fn func(reason DisconnectReason)) {
+	s.mu.Lock()
+	s.onDisconnecting = append(s.onDisconnecting, fn)
+	s.mu.Unlock()
+}
+
+// OnDisconnect registers a handler called once the socket has left.
+func (s *Socket) OnDisconnect(fn func(reason DisconnectReason)) {
+	s.mu.Lock()
+	s.onDisconnect = append(s.onDisconnect, fn)
+	s.mu.Unlock()
+}
+
+// OnError registers a handler for the errors of the socket's event
+// handlers. Without one they are logged.
+func (s *Socket) OnError(fn func(err error)) {
+	s.mu.Lock()
+	s.onError = append(s.onError, fn)
+	s.mu.Unlock()
+}
+
+// Emit sends an event to this socket. []byte arguments travel as binary
+// attachments; the others as JSON. It returns ErrReservedEvent for reserved
+// names and ErrSocketClosed once the socket is gone; it never waits for the
+// network.
+func (s *Socket) Emit(event string, args ...any) error {
+	p, err := eventPacket(s.ns.name, event, args)
+	if err != nil {
+		return err
+	}
+	if !s.isConnected() {
+		return ErrSocketClosed
+	}
+	return s.client.write(p, false)
+}
+
+// EmitWithAck sends an event and waits for the client's acknowledgement,
+// until ctx ends. Use context.WithTimeout for the official timeout(ms).
+func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (*Args, error) {
+	p, err := eventPacket(s.ns.name, event, args)
+	if err != nil {
+		return nil, err
+	}
+	id := s.ns.ackIDs.Add(1) - 1
+	p.ID, p.HasID = id, true
+	ch := make(chan *Args, 1)
+	s.mu.Lock()
+	if !s.connected {
+		s.mu.Unlock()
+		return nil, ErrSocketClosed
+	}
+	if s.acks == nil {
+		s.acks = make(map[uint64]chan *Args)
+	}
+	s.acks[id] = ch
+	s.mu.Unlock()
+	if err := s.client.write(p, false); err != nil {
+		s.dropAck(id)
+		return nil, err
+	}
+	select {
+	case a, ok := <-ch:
+		if !ok {
+			return nil, ErrSocketClosed
+		}
+		return a, nil
+	case <-ctx.Done():
+		s.dropAck(id)
+		return nil, ctx.Err()
+	}
+}
+
+func (s *Socket) dropAck(id uint64) {
+	s.mu.Lock()
+	delete(s.acks, id)
+	s.mu.Unlock()
+}
+
+// To selects the sockets in the rooms, this one excepted.
+func (s *Socket) To(rooms ...string) Broadcast { return s.Broadcast().To(rooms...) }
+
+// In is To.
+func (s *Socket) In(rooms ...string) Broadcast { return s.To(rooms...) }
+
+// Except selects every socket but this one and those in the rooms.
+func (s *Socket) Except(rooms ...string) Broadcast { return s.Broadcast().Except(rooms...) }
+
+// Broadcast selects every socket of the namespace but this one.
+func (s *Socket) Broadcast() Broadcast { return s.ns.Broadcast().Except(s.id) }
+
+// Disconnect disconnects the socket from its namespace (the client gets a
+// DISCONNECT packet). With close, the whole connection is closed, with every
+// namespace on it.
+func (s *Socket) Disconnect(close bool) {
+	if close {
+		s.client.close(ReasonServerNamespaceDisconnect)
+		return
+	}
+	s.closeWith(ReasonServerNamespaceDisconnect, true)
+}
+
+// Send implements adapter.Socket: it queues a broadcast packet.
+func (s *Socket) Send(out *adapter.Outgoing) {
+	if !s.isConnected() {
+		return // sockets in middleware get no broadcasts, as upstream
+	}
+	ms := out.Encoded(func(o *adapter.Outgoing) any {
+		ms, err := encodeMessages(s.ns.srv.cfg.Parser, o.Packet, o.Compress)
+		if err != nil {
+			s.ns.srv.cfg.Logger.Error("dynamicio: encode broadcast", "err", err)
+			return []*engineio.Message(nil)
+		}
+		return ms
+	}).([]*engineio.Message)
+	if ms != nil {
+		s.client.writeMessages(ms, out.Volatile)
+	}
+}
+
+// markConnected makes a socket that passed its middlewares connected.
+func (s *Socket) markConnected() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.connected = true
+	return true
+}
+
+// sendConnect answers the CONNECT.
+func (s *Socket) sendConnect() {
+	p := &parser.Packet{Type: parser.Connect, Namespace: s.ns.name}
+	if !s.client.v2() {
+		p.Data = append(append([]byte(`{"sid":`), quoteJSON(s.id)...), '}')
+	}
+	s.client.write(p, false)
+}
+
+func quoteJSON(v string) []byte {
+	b, _ := json.Marshal(v)
+	return b
+}
+
+// refuse answers a CONNECT refused by a middleware.
+func (s *Socket) refuse(e *ConnectError) {
+	s.mu.Lock()
+	closed := s.closed
+	s.closed = true
+	s.mu.Unlock()
+	if closed {
+		return
+	}
+	s.ns.adapter.DelAll(s.id) // rooms joined in middlewares
+	s.client.remove(s)
+	s.cancel()
+	s.client.writeConnectError(s.ns.name, e)
+}
+
+// onPacket handles a packet for this connected socket (reading goroutine).
+func (s *Socket) onPacket(p *parser.Packet) {
+	switch p.Type {
+	case parser.Event:
+		s.onEvent(p)
+	case parser.Ack:
+		args, err := newArgs(p.Data, p.Attachments)
+		if err != nil {
+			s.client.close(ReasonForcedClose)
+			return
+		}
+		s.mu.Lock()
+		ch := s.acks[p.ID]
+		delete(s.acks, p.ID)
+		s.mu.Unlock()
+		if ch != nil {
+			ch <- args // buffered; an unknown id is ignored
+		}
+	case parser.Disconnect:
+		s.closeWith(ReasonClientNamespaceDisconnect, false)
+	}
+}
+
+func (s *Socket) onEvent(p *parser.Packet) {
+	name, rest, err := parser.EventName(p.Data)
+	if p.Data == nil {
+		name, rest, err = "", []byte("[]"), nil // an EVENT without payload, accepted upstream
+	}
+	if err != nil {
+		s.client.close(ReasonForcedClose)
+		return
+	}
+	args, err := newArgs(rest, p.Attachments)
+	if err != nil {
+		s.client.close(ReasonForcedClose)
+		return
+	}
+	e := &Event{Args: *args, Name: name, socket: s, ackID: p.ID, hasAck: p.HasID}
+	if !s.dispatch(func() { s.handle(e) }) {
+		// The client floods events faster than its handlers run.
+		s.ns.srv.cfg.Logger.Warn("dynamicio: event queue full, disconnecting", "socket", s.id)
+		s.client.close(ReasonForcedServerClose)
+	}
+}
+
+// handle runs the handlers of an event (on the socket's event goroutine).
+func (s *Socket) handle(e *Event) {
+	s.mu.Lock()
+	anys := s.anyHandlers
+	h := s.handlers[e.Name]
+	connected := s.connected
+	s.mu.Unlock()
+	for _, fn := range anys {
+		fn(e)
+	}
+	if h == nil || !connected {
+		return
+	}
+	if err := h(s.ctx, e); err != nil {
+		s.reportError(err)
+	}
+}
+
+func (s *Socket) reportError(err error) {
+	s.mu.Lock()
+	fns := s.onError
+	s.mu.Unlock()
+	if len(fns) == 0 {
+		s.ns.srv.cfg.Logger.Warn("dynamicio: event handler failed", "socket", s.id, "err", err)
+	}
+	for _, fn := range fns {
+		fn(err)
+	}
+}
+
+// dispatch queues work for the socket's event goroutine, starting it if
+// idle. It returns false when the queue is full.
+func (s *Socket) dispatch(f func()) bool {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	if len(s.queue) >= s.ns.srv.cfg.MaxPendingEvents {
+		return false
+	}
+	s.queue = append(s.queue, f)
+	if !s.running {
+		s.running = true
+		s.ns.srv.wg.Add(1)
+		go s.run()
+	}
+	return true
+}
+
+func (s *Socket) run() {
+	defer s.ns.srv.wg.Done()
+	for {
+		s.qmu.Lock()
+		if len(s.queue) == 0 {
+			s.running = false
+			s.queue = nil
+			s.qmu.Unlock()
+			return
+		}
+		f := s.queue[0]
+		s.queue[0] = nil
+		s.queue = s.queue[1:]
+		s.qmu.Unlock()
+		f()
+	}
+}
+
+// closeWith disconnects the socket; notify sends the client a DISCONNECT.
+// The disconnecting and disconnect handlers run on the event goroutine,
+// after the events already queued.
+func (s *Socket) closeWith(reason DisconnectReason, notify bool) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	wasConnected := s.connected
+	s.connected = false
+	acks := s.acks
+	s.acks = nil
+	s.mu.Unlock()
+	for _, ch := range acks {
+		close(ch)
+	}
+	if notify && wasConnected {
+		s.client.write(&parser.Packet{Type: parser.Disconnect, Namespace: s.ns.name}, false)
+	}
+	s.client.remove(s)
+	if !wasConnected {
+		s.ns.adapter.DelAll(s.id)
+		s.cancel()
+		return
+	}
+	// Always queued, even past the cap: the disconnect must run.
+	s.qmu.Lock()
+	s.queue = append(s.queue, func() {
+		s.mu.Lock()
+		before, after := s.onDisconnecting, s.onDisconnect
+		s.mu.Unlock()
+		for _, fn := range before {
+			fn(reason)
+		}
+		s.ns.adapter.DelAll(s.id)
+		s.ns.remove(s)
+		for _, fn := range after {
+			fn(reason)
+		}
+		s.cancel()
+	})
+	if !s.running {
+		s.running = true
+		s.ns.srv.wg.Add(1)
+		go s.run()
+	}
+	s.qmu.Unlock()
+}
