@@ -102,8 +102,8 @@ func TestEchoEveryTransport(t *testing.T) {
 				if !got[3].Binary || got[3].Base64 != "AQIDBA==" {
 					t.Errorf("binary echo = %+v", got[3])
 				}
-				if got[2].Data != "héllo wörld 😀" {
-					t.Errorf("unicode echo = %q", got[2].Data)
+				if got[2].text() != "héllo wörld 😀" {
+					t.Errorf("unicode echo = %q", got[2].text())
 				}
 				if opens := run.all("open"); len(opens) != 1 || opens[0].Transport != transports[0] {
 					t.Errorf("open = %+v", opens)
@@ -218,7 +218,7 @@ func TestServerClose(t *testing.T) {
 			if cl := run.all("close"); len(cl) != 1 || cl[0].Reason != "transport close" {
 				t.Errorf("client close = %+v\n%s", cl, run)
 			}
-			if msgs := run.all("message"); len(msgs) != 1 || msgs[0].Data != "before" {
+			if msgs := run.all("message"); len(msgs) != 1 || msgs[0].text() != "before" {
 				t.Errorf("messages before the close = %+v", msgs)
 			}
 			srv.expectClose(t, engineio.ReasonForcedClose)

@@ -15,17 +15,29 @@ import (
 
 // nodeEvent is one JSON line printed by testdata/eio.mjs.
 type nodeEvent struct {
-	Ev          string `json:"ev"`
-	Transport   string `json:"transport"`
-	SID         string `json:"sid"`
-	Data        string `json:"data"`
-	Binary      bool   `json:"binary"`
-	Base64      string `json:"base64"`
-	Reason      string `json:"reason"`
-	Description string `json:"description"`
-	Message     string `json:"message"`
-	OK          bool   `json:"ok"`
-	Error       string `json:"error"`
+	Ev          string          `json:"ev"`
+	Transport   string          `json:"transport"`
+	SID         string          `json:"sid"`
+	Data        json.RawMessage `json:"data"` // a string for eio.mjs messages; any JSON for connect_error
+	Nsp         string          `json:"nsp"`
+	ID          string          `json:"id"`
+	Event       string          `json:"event"`
+	Args        json.RawMessage `json:"args"`
+	Recovered   bool            `json:"recovered"`
+	Binary      bool            `json:"binary"`
+	Base64      string          `json:"base64"`
+	Reason      string          `json:"reason"`
+	Description string          `json:"description"`
+	Message     string          `json:"message"`
+	OK          bool            `json:"ok"`
+	Error       string          `json:"error"`
+}
+
+// text returns Data as a string (eio.mjs text messages).
+func (e nodeEvent) text() string {
+	var s string
+	json.Unmarshal(e.Data, &s)
+	return s
 }
 
 // nodeRun is what one run of the Node driver reported.
@@ -94,7 +106,13 @@ func runNode(t *testing.T, params map[string]any) *nodeRun {
 	arg, _ := json.Marshal(params)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", filepath.Join(dir, "eio.mjs"), string(arg))
+	script := "eio.mjs"
+	if sc, ok := params["script"].(string); ok {
+		script = sc
+		delete(params, "script")
+		arg, _ = json.Marshal(params)
+	}
+	cmd := exec.CommandContext(ctx, "node", filepath.Join(dir, script), string(arg))
 	cmd.Dir = dir
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
