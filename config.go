@@ -1,6 +1,7 @@
 package dynamicio
 
 import (
+	"io/fs"
 	"log/slog"
 	"time"
 
@@ -39,6 +40,14 @@ type Config struct {
 	// Adapter creates each namespace's adapter (default adapter.New, in
 	// memory).
 	Adapter adapter.Factory
+	// ClientFS, when set, serves the client bundle like the official
+	// serveClient option: the files of socket.io-client's dist folder
+	// (socket.io.js, socket.io.min.js, socket.io.esm.min.js,
+	// socket.io.msgpack.min.js and their .map files) at <Path><file>, with
+	// ETag and caching headers. Give it the dist folder of the npm package,
+	// e.g. os.DirFS("node_modules/socket.io-client/dist"). Off when nil.
+	ClientFS fs.FS
+
 	// Logger receives diagnostics (default: discarded).
 	Logger *slog.Logger
 }

@@ -35,8 +35,12 @@ func NewServer(cfg *Config) *Server {
 	return srv
 }
 
-// ServeHTTP serves the Socket.IO protocol.
+// ServeHTTP serves the Socket.IO protocol (and the client bundle when
+// Config.ClientFS is set).
 func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if srv.cfg.ClientFS != nil && srv.serveClient(w, r) {
+		return
+	}
 	srv.engine.ServeHTTP(w, r)
 }
 
