@@ -71,10 +71,10 @@ func (c *client) onMessage(binary bool, data []byte) {
 		return // waiting for attachments
 	}
 	c.mu.Lock()
-	s := c.sockets[p.Namespace]
+	s, known := c.sockets[p.Namespace]
 	c.mu.Unlock()
 	switch {
-	case p.Type == parser.Connect && s == nil:
+	case p.Type == parser.Connect && !known:
 		c.connect(p.Namespace, p.Data)
 	case s != nil && s.isConnected() && (p.Type == parser.Event || p.Type == parser.Ack || p.Type == parser.Disconnect):
 		s.onPacket(p)
@@ -94,14 +94,50 @@ func (c *client) connect(name string, auth []byte) {
 			auth = queryAuth(query)
 		}
 	}
-	ns := c.srv.namespace(name)
-	if ns == nil || c.srv.closing.Load() {
-		c.writeConnectError(name, &ConnectError{Message: "Invalid namespace"})
-		return
-	}
 	if auth == nil {
 		auth = []byte("{}")
 	}
+	if c.srv.closing.Load() {
+		c.writeConnectError(name, &ConnectError{Message: "Invalid namespace"})
+		return
+	}
+	if ns := c.srv.namespace(name); ns != nil {
+		c.join(ns, auth)
+		return
+	}
+	// Maybe a parent creates it; its matcher may take time, so it runs off
+	// the reading goroutine. The name is reserved meanwhile, so a second
+	// CONNECT to it is a duplicate, as it would be upstream.
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.sockets[name] = nil
+	c.mu.Unlock()
+	c.srv.wg.Add(1)
+	go func() {
+		defer c.srv.wg.Done()
+		var ns *Namespace
+		if p := c.srv.findParent(c.conn.Context(), name, auth); p != nil {
+			ns = p.child(name)
+		}
+		c.mu.Lock()
+		if c.sockets[name] == nil {
+			delete(c.sockets, name)
+		}
+		c.mu.Unlock()
+		if ns == nil {
+			c.writeConnectError(name, &ConnectError{Message: "Invalid namespace"})
+			return
+		}
+		c.join(ns, auth)
+	}()
+}
+
+// join creates the socket of a CONNECT to an existing namespace.
+func (c *client) join(ns *Namespace, auth []byte) {
+	name := ns.name
 	s := newSocket(ns, c, json.RawMessage(auth))
 	c.mu.Lock()
 	if c.closed {
@@ -162,7 +198,9 @@ func (c *client) closeSockets(reason DisconnectReason) {
 	}
 	socks := make([]*Socket, 0, len(c.sockets))
 	for _, s := range c.sockets {
-		socks = append(socks, s)
+		if s != nil {
+			socks = append(socks, s)
+		}
 	}
 	c.mu.Unlock()
 	for _, s := range socks {

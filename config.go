@@ -40,6 +40,11 @@ type Config struct {
 	// Adapter creates each namespace's adapter (default adapter.New, in
 	// memory).
 	Adapter adapter.Factory
+	// CleanupEmptyChildNamespaces deletes a child namespace of a
+	// ParentNamespace when its last socket leaves; the next connection
+	// creates it again.
+	CleanupEmptyChildNamespaces bool
+
 	// ClientFS, when set, serves the client bundle like the official
 	// serveClient option: the files of socket.io-client's dist folder
 	// (socket.io.js, socket.io.min.js, socket.io.esm.min.js,

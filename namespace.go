@@ -3,6 +3,7 @@ package dynamicio
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -21,11 +22,13 @@ type Middleware func(ctx context.Context, s *Socket) error
 type Namespace struct {
 	srv     *Server
 	name    string
+	parent  *ParentNamespace // for a child created on demand
 	adapter adapter.Adapter
 	ackIDs  atomic.Uint64 // shared by every socket and broadcast, as in the official server
 
 	mu          sync.RWMutex
 	sockets     map[string]*Socket
+	connecting  int // sockets in middlewares: they keep a child alive
 	middlewares []Middleware
 	onConnect   []func(*Socket)
 }
@@ -93,9 +96,15 @@ func (ns *Namespace) Emit(event string, args ...any) error {
 // connect runs the middlewares for a new socket, off the reading
 // goroutine, then connects it or refuses it.
 func (ns *Namespace) connect(s *Socket) {
-	ns.mu.RLock()
+	ns.mu.Lock()
 	mws := ns.middlewares
-	ns.mu.RUnlock()
+	ns.connecting++
+	ns.mu.Unlock()
+	if p := ns.parent; p != nil {
+		p.mu.RLock()
+		mws = append(slices.Clip(mws), p.middlewares...)
+		p.mu.RUnlock()
+	}
 	if len(mws) == 0 {
 		ns.doConnect(s)
 		return
@@ -109,7 +118,11 @@ func (ns *Namespace) connect(s *Socket) {
 				if !errors.As(err, &ce) {
 					ce = &ConnectError{Message: err.Error()}
 				}
+				ns.mu.Lock()
+				ns.connecting--
+				ns.mu.Unlock()
 				s.refuse(ce)
+				ns.removeIfEmpty()
 				return
 			}
 		}
@@ -118,13 +131,23 @@ func (ns *Namespace) connect(s *Socket) {
 }
 
 func (ns *Namespace) doConnect(s *Socket) {
-	if !s.markConnected() {
-		return // the connection closed meanwhile
-	}
+	ok := s.markConnected()
 	ns.mu.Lock()
-	ns.sockets[s.id] = s
+	ns.connecting--
+	if ok {
+		ns.sockets[s.id] = s
+	}
 	handlers := ns.onConnect
 	ns.mu.Unlock()
+	if !ok {
+		ns.removeIfEmpty() // the connection closed meanwhile
+		return
+	}
+	if p := ns.parent; p != nil {
+		p.mu.RLock()
+		handlers = append(slices.Clip(handlers), p.onConnect...)
+		p.mu.RUnlock()
+	}
 	ns.adapter.AddAll(s, s.id)
 	s.client.connectedSocket()
 	s.sendConnect()
@@ -141,4 +164,5 @@ func (ns *Namespace) remove(s *Socket) {
 		delete(ns.sockets, s.id)
 	}
 	ns.mu.Unlock()
+	ns.removeIfEmpty()
 }

@@ -19,9 +19,10 @@ type Server struct {
 	cfg    Config
 	engine *engineio.Server
 
-	mu   sync.RWMutex
-	nsps map[string]*Namespace
-	main *Namespace
+	mu      sync.RWMutex
+	nsps    map[string]*Namespace
+	parents []*ParentNamespace
+	main    *Namespace
 
 	closing atomic.Bool
 	wg      sync.WaitGroup // socket dispatchers and connect middlewares

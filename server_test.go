@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -414,5 +415,60 @@ func TestRelayNestedBinary(t *testing.T) {
 	c.expect(`51-["relayed",{"a":[1,{"_placeholder":true,"num":0}],"n":12345678901234567890}]`)
 	if op, p := c.next(); op != websocket.OpBinary || p != "\x09\x08" {
 		t.Fatalf("attachment = %v %q", op, p)
+	}
+}
+
+func TestParentNamespaces(t *testing.T) {
+	t.Parallel()
+	srv, url := newTestServer(t, &Config{CleanupEmptyChildNamespaces: true})
+	parent := srv.OfRegexp(regexp.MustCompile(`^/dyn-\d+$`))
+	parent.Use(func(ctx context.Context, s *Socket) error {
+		if strings.Contains(string(s.Handshake().Auth), "deny") {
+			return &ConnectError{Message: "denied"}
+		}
+		return nil
+	})
+	parent.OnConnection(func(s *Socket) { s.Emit("hello", s.Namespace().Name()) })
+	// A slow matcher must not hold up the connection's other namespaces.
+	srv.OfFunc(func(ctx context.Context, name string, auth json.RawMessage) bool {
+		time.Sleep(200 * time.Millisecond)
+		return name == "/slow"
+	}).OnConnection(func(s *Socket) { s.Emit("slow") })
+	srv.OnConnection(func(s *Socket) {
+		s.On("ping", func(ctx context.Context, e *Event) error { return s.Emit("pong") })
+	})
+
+	c := dial(t, url)
+	c.connect("/dyn-1")
+	c.expect(`2/dyn-1,["hello","/dyn-1"]`)
+	c.send("0/dyn-x,")
+	c.expect(`4/dyn-x,{"message":"Invalid namespace"}`)
+	c.send(`0/dyn-2,{"deny":true}`)
+	c.expect(`4/dyn-2,{"message":"denied"}`)
+	if srv.namespace("/dyn-2") != nil {
+		t.Error("a child whose only connection was refused was kept")
+	}
+
+	c.connect("/")
+	c.send("0/slow,")
+	c.send(`2["ping"]`)
+	c.expect(`2["pong"]`) // answered while /slow is still being matched
+	if got := c.recv(); !strings.HasPrefix(got, `0/slow,{"sid":"`) {
+		t.Fatalf("slow connect reply = %q", got)
+	}
+	c.expect(`2/slow,["slow"]`)
+
+	if err := parent.Emit("to-children", 1); err != nil {
+		t.Fatal(err)
+	}
+	c.expect(`2/dyn-1,["to-children",1]`)
+
+	// The child retires with its last socket and comes back on demand.
+	c.send("1/dyn-1,")
+	waitFor(t, "the empty child to go", func() bool { return srv.namespace("/dyn-1") == nil })
+	c.connect("/dyn-1")
+	c.expect(`2/dyn-1,["hello","/dyn-1"]`)
+	if n := len(parent.Children()); n != 1 {
+		t.Errorf("%d children, want 1", n)
 	}
 }

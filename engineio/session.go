@@ -1,6 +1,7 @@
 package engineio
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"sync"
@@ -164,6 +165,24 @@ func (s *Session) Transport() string {
 
 // Done returns a channel closed when the session closes.
 func (s *Session) Done() <-chan struct{} { return s.done }
+
+// Context returns a context canceled when the session closes. It costs no
+// goroutine and no allocation beyond its small value.
+func (s *Session) Context() context.Context { return sessionContext{s} }
+
+type sessionContext struct{ s *Session }
+
+func (sessionContext) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (c sessionContext) Done() <-chan struct{}     { return c.s.done }
+func (sessionContext) Value(any) any               { return nil }
+func (c sessionContext) Err() error {
+	select {
+	case <-c.s.done:
+		return context.Canceled
+	default:
+		return nil
+	}
+}
 
 // Write queues a message. The session keeps data; do not modify it
 // afterwards. It returns ErrClosed once the session is closing.
