@@ -472,3 +472,97 @@ func TestParentNamespaces(t *testing.T) {
 		t.Errorf("%d children, want 1", n)
 	}
 }
+
+func TestBroadcastWithAcksAndFetch(t *testing.T) {
+	t.Parallel()
+	srv, url := newTestServer(t, nil)
+	srv.OnConnection(func(s *Socket) { s.Join("team") })
+	var cs []*rawClient
+	for range 3 {
+		c := dial(t, url)
+		c.connect("/")
+		cs = append(cs, c)
+	}
+	waitFor(t, "three members", func() bool { return len(srv.To("team").Sockets()) == 3 })
+	infos, err := srv.Of("/").FetchSockets(context.Background())
+	if err != nil || len(infos) != 3 {
+		t.Fatalf("FetchSockets = %d, %v", len(infos), err)
+	}
+	if !slices.Contains(infos[0].Rooms, "team") {
+		t.Errorf("rooms = %v", infos[0].Rooms)
+	}
+	type result struct {
+		args []*Args
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		a, err := srv.To("team").EmitWithAck(ctx, "vote")
+		done <- result{a, err}
+	}()
+	for i, c := range cs {
+		got := c.recv()
+		id, ok := strings.CutSuffix(strings.TrimPrefix(got, "2"), `["vote"]`)
+		if !ok {
+			t.Fatalf("got %q", got)
+		}
+		if i < 2 { // the third never answers
+			c.send("3" + id + `["yes",` + jsonInt(i) + `]`)
+		}
+	}
+	r := <-done
+	if !errors.Is(r.err, context.DeadlineExceeded) || len(r.args) != 2 {
+		t.Fatalf("EmitWithAck = %d replies, %v; want 2 and a deadline", len(r.args), r.err)
+	}
+	if r.args[0].Len() != 1 {
+		t.Errorf("an ack keeps only its first argument; got %d", r.args[0].Len())
+	}
+	// Acting on a fetched socket.
+	infos[0].Emit("direct")
+	var reached int
+	for _, c := range cs {
+		c.conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		if op, p, err := c.rd.Next(); err == nil && op == websocket.OpText && p != nil && string(p) == `42["direct"]` {
+			reached++
+		}
+	}
+	if reached != 1 {
+		t.Errorf("the fetched socket's Emit reached %d clients, want 1", reached)
+	}
+}
+
+func TestSocketMiddlewareAndOutgoingListeners(t *testing.T) {
+	t.Parallel()
+	srv, url := newTestServer(t, nil)
+	outgoing := make(chan string, 8)
+	errs := make(chan error, 8)
+	srv.OnConnection(func(s *Socket) {
+		s.Use(func(ctx context.Context, e *Event) error {
+			if e.Name == "forbidden" {
+				return errors.New("not allowed")
+			}
+			return nil
+		})
+		s.OnError(func(err error) { errs <- err })
+		s.OnAnyOutgoing(func(event string, args *Args) { outgoing <- event })
+		s.On("forbidden", func(ctx context.Context, e *Event) error { t.Error("a refused event reached its handler"); return nil })
+		s.On("ok", func(ctx context.Context, e *Event) error { return s.Emit("fine") })
+	})
+	c := dial(t, url)
+	c.connect("/")
+	c.send(`2["forbidden"]`)
+	if err := <-errs; err == nil || err.Error() != "not allowed" {
+		t.Errorf("error = %v", err)
+	}
+	c.send(`2["ok"]`)
+	c.expect(`2["fine"]`)
+	srv.Emit("broadcast")
+	c.expect(`2["broadcast"]`)
+	for _, want := range []string{"fine", "broadcast"} {
+		if got := <-outgoing; got != want {
+			t.Errorf("outgoing = %q, want %q", got, want)
+		}
+	}
+}

@@ -43,16 +43,18 @@ type Socket struct {
 	ctx       context.Context
 	cancel    context.CancelFunc
 
-	mu              sync.Mutex
-	connected       bool
-	closed          bool
-	handlers        map[string]EventFunc
-	anyHandlers     []func(e *Event)
-	onDisconnecting []func(reason DisconnectReason)
-	onDisconnect    []func(reason DisconnectReason)
-	onError         []func(err error)
-	acks            map[uint64]chan *Args
-	data            any
+	mu                sync.Mutex
+	connected         bool
+	closed            bool
+	handlers          map[string]EventFunc
+	anyHandlers       []func(e *Event)
+	onDisconnecting   []func(reason DisconnectReason)
+	onDisconnect      []func(reason DisconnectReason)
+	onError           []func(err error)
+	acks              map[uint64]chan *Args
+	data              any
+	packetMiddlewares []PacketMiddleware
+	anyOutgoing       []func(event string, args *Args)
 
 	// the socket's event queue, run by a goroutine that exists while it
 	// has work
@@ -207,6 +209,7 @@ func (s *Socket) Emit(event string, args ...any) error {
 	if !s.isConnected() {
 		return ErrSocketClosed
 	}
+	s.notifyOutgoing(p)
 	return s.client.write(p, false)
 }
 
@@ -235,8 +238,8 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (*A
 		return nil, err
 	}
 	select {
-	case a, ok := <-ch:
-		if !ok {
+	case a := <-ch:
+		if a == nil {
 			return nil, ErrSocketClosed
 		}
 		return a, nil
@@ -289,6 +292,7 @@ func (s *Socket) Send(out *adapter.Outgoing) {
 		return ms
 	}).([]*engineio.Message)
 	if ms != nil {
+		s.notifyOutgoing(out.Packet)
 		s.client.writeMessages(ms, out.Volatile)
 	}
 }
@@ -382,12 +386,21 @@ func (s *Socket) onEvent(p *parser.Packet) {
 func (s *Socket) handle(e *Event) {
 	s.mu.Lock()
 	anys := s.anyHandlers
-	h := s.handlers[e.Name]
+	mws := s.packetMiddlewares
 	connected := s.connected
 	s.mu.Unlock()
 	for _, fn := range anys {
 		fn(e)
 	}
+	for _, m := range mws {
+		if err := m(s.ctx, e); err != nil {
+			s.reportError(err)
+			return
+		}
+	}
+	s.mu.Lock()
+	h := s.handlers[e.Name]
+	s.mu.Unlock()
 	if h == nil || !connected {
 		return
 	}
@@ -459,7 +472,7 @@ func (s *Socket) closeWith(reason DisconnectReason, notify bool) {
 	s.acks = nil
 	s.mu.Unlock()
 	for _, ch := range acks {
-		close(ch)
+		ch <- nil // buffered: one slot per waiting socket
 	}
 	if notify && wasConnected {
 		s.client.write(&parser.Packet{Type: parser.Disconnect, Namespace: s.ns.name}, false)

@@ -93,6 +93,10 @@ type Adapter interface {
 	// Sockets returns the ids of the local sockets in any of rooms (every
 	// local socket when rooms is empty).
 	Sockets(rooms ...string) []string
+	// LocalSockets returns the local sockets opts selects (except rooms
+	// applied). It is the local half of fetching, disconnecting and
+	// broadcasting with acknowledgements.
+	LocalSockets(opts Options) []Socket
 	// SocketRooms returns the rooms of a local socket, nil if unknown.
 	SocketRooms(id string) []string
 	// Rooms returns the names of the local rooms.

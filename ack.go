@@ -1,0 +1,171 @@
+package dynamicio
+
+import (
+	"context"
+
+	"github.com/dynamicio/dynamicio/adapter"
+	"github.com/dynamicio/dynamicio/parser"
+)
+
+// EmitWithAck sends an event to the selected sockets, each of which is
+// asked to acknowledge it, and waits for every acknowledgement or for ctx
+// to end. It returns the first argument of each acknowledgement received,
+// as the official server does; when ctx ends first, it returns what came
+// and ctx's error. With no socket selected it returns at once.
+//
+// In a cluster only this server's sockets are asked for now.
+func (b Broadcast) EmitWithAck(ctx context.Context, event string, args ...any) ([]*Args, error) {
+	p, err := eventPacket(b.ns.name, event, args)
+	if err != nil {
+		return nil, err
+	}
+	p.ID, p.HasID = b.ns.ackIDs.Add(1)-1, true
+	var targets []*Socket
+	for _, x := range b.ns.adapter.LocalSockets(b.options()) {
+		if s, ok := x.(*Socket); ok {
+			targets = append(targets, s)
+		}
+	}
+	replies := make(chan *Args, len(targets))
+	var waiting []*Socket
+	for _, s := range targets {
+		if s.registerAck(p.ID, replies) {
+			waiting = append(waiting, s)
+		}
+	}
+	out := &adapter.Outgoing{Packet: p, Volatile: b.volatile, Compress: !b.noCompr}
+	for _, s := range waiting {
+		s.Send(out)
+	}
+	defer func() {
+		for _, s := range waiting {
+			s.dropAck(p.ID)
+		}
+	}()
+	var got []*Args
+	for range waiting {
+		select {
+		case a, ok := <-replies:
+			if ok && a != nil {
+				got = append(got, firstArg(a))
+			}
+		case <-ctx.Done():
+			return got, ctx.Err()
+		}
+	}
+	return got, nil
+}
+
+// firstArg keeps only the first argument of an acknowledgement.
+func firstArg(a *Args) *Args {
+	if len(a.raw) <= 1 {
+		return a
+	}
+	return &Args{raw: a.raw[:1], atts: a.atts}
+}
+
+// registerAck makes the socket deliver its acknowledgement of id to ch.
+// A socket that disconnects first sends nil.
+func (s *Socket) registerAck(id uint64, ch chan *Args) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.connected {
+		return false
+	}
+	if s.acks == nil {
+		s.acks = make(map[uint64]chan *Args)
+	}
+	s.acks[id] = ch
+	return true
+}
+
+// SocketInfo is a snapshot of a socket, as FetchSockets returns it: enough
+// to inspect it and act on it wherever it lives.
+type SocketInfo struct {
+	ID        string
+	Handshake Handshake
+	Rooms     []string
+	Data      any
+	ns        *Namespace
+}
+
+// Emit sends an event to the socket.
+func (si *SocketInfo) Emit(event string, args ...any) error {
+	return si.ns.To(si.ID).Emit(event, args...)
+}
+
+// Join makes the socket join rooms.
+func (si *SocketInfo) Join(ctx context.Context, rooms ...string) error {
+	return si.ns.To(si.ID).SocketsJoin(ctx, rooms...)
+}
+
+// Leave makes the socket leave rooms.
+func (si *SocketInfo) Leave(ctx context.Context, rooms ...string) error {
+	return si.ns.To(si.ID).SocketsLeave(ctx, rooms...)
+}
+
+// Disconnect disconnects the socket; with close, its whole connection.
+func (si *SocketInfo) Disconnect(close bool) { si.ns.To(si.ID).DisconnectSockets(close) }
+
+// FetchSockets returns the selected sockets. In a cluster only this
+// server's sockets are returned for now.
+func (b Broadcast) FetchSockets(ctx context.Context) ([]*SocketInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []*SocketInfo
+	for _, x := range b.ns.adapter.LocalSockets(b.options()) {
+		s, ok := x.(*Socket)
+		if !ok || !s.Connected() {
+			continue
+		}
+		out = append(out, &SocketInfo{ID: s.id, Handshake: s.handshake, Rooms: s.Rooms(), Data: s.Data(), ns: b.ns})
+	}
+	return out, nil
+}
+
+// FetchSockets returns the sockets of the namespace.
+func (ns *Namespace) FetchSockets(ctx context.Context) ([]*SocketInfo, error) {
+	return ns.Broadcast().FetchSockets(ctx)
+}
+
+// PacketMiddleware runs for every event a socket receives, before its
+// handler (after OnAny listeners, as upstream). Returning an error drops
+// the event and reports the error to the socket's OnError handlers.
+type PacketMiddleware func(ctx context.Context, e *Event) error
+
+// Use adds a per-event middleware to the socket.
+func (s *Socket) Use(m PacketMiddleware) {
+	s.mu.Lock()
+	s.packetMiddlewares = append(s.packetMiddlewares, m)
+	s.mu.Unlock()
+}
+
+// OnAnyOutgoing registers a listener called for every event sent to the
+// socket, directly or by a broadcast, with the event's name and arguments.
+func (s *Socket) OnAnyOutgoing(fn func(event string, args *Args)) {
+	s.mu.Lock()
+	s.anyOutgoing = append(s.anyOutgoing, fn)
+	s.mu.Unlock()
+}
+
+// notifyOutgoing tells the outgoing listeners about an event packet.
+func (s *Socket) notifyOutgoing(p *parser.Packet) {
+	s.mu.Lock()
+	fns := s.anyOutgoing
+	s.mu.Unlock()
+	if len(fns) == 0 || p.Type != parser.Event {
+		return
+	}
+	name, rest, err := parser.EventName(p.Data)
+	if err != nil {
+		return
+	}
+	args, err := newArgs(rest, p.Attachments)
+	if err != nil {
+		return
+	}
+	for _, fn := range fns {
+		fn(name, args)
+	}
+}
