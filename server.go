@@ -48,6 +48,17 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Engine returns the underlying Engine.IO server.
 func (srv *Server) Engine() *engineio.Server { return srv.engine }
 
+// EngineHandler returns the engineio.Handler that serves this server's
+// sockets, to bind the server to an Engine.IO server of your own (the
+// official io.bind(engine)):
+//
+//	eng := engineio.NewServer(srv.EngineHandler(), &engineio.Config{Path: "/socket.io/"})
+//	mux.Handle("/socket.io/", eng)
+//
+// Then serve and shut down eng yourself; Config.EngineIO and srv's own
+// ServeHTTP are not used for those sessions.
+func (srv *Server) EngineHandler() engineio.Handler { return engineHandler{srv} }
+
 // Of returns the namespace with the given name, creating it if needed.
 // "chat" and "/chat" are the same namespace; "" is "/".
 func (srv *Server) Of(name string) *Namespace {

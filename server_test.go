@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dynamicio/dynamicio/engineio"
 	"github.com/dynamicio/dynamicio/internal/websocket"
 )
 
@@ -565,4 +567,23 @@ func TestSocketMiddlewareAndOutgoingListeners(t *testing.T) {
 			t.Errorf("outgoing = %q, want %q", got, want)
 		}
 	}
+}
+
+// A server bound to an Engine.IO server of the application's own.
+func TestEngineHandlerBindsToOwnEngine(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(nil)
+	srv.OnConnection(func(s *Socket) { s.Emit("bound") })
+	eng := engineio.NewServer(srv.EngineHandler(), &engineio.Config{Path: "/custom/"})
+	ts := httptest.NewServer(eng)
+	t.Cleanup(ts.Close)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		eng.Shutdown(ctx)
+		srv.Shutdown(ctx)
+	})
+	c := dial(t, strings.Replace(ts.URL, "http", "ws", 1)+"/custom/?EIO=4&transport=websocket")
+	c.connect("/")
+	c.expect(`2["bound"]`)
 }
