@@ -24,8 +24,9 @@ type Server struct {
 	parents []*ParentNamespace
 	main    *Namespace
 
-	closing atomic.Bool
-	wg      sync.WaitGroup // socket dispatchers and connect middlewares
+	closing     atomic.Bool
+	wg          sync.WaitGroup // socket dispatchers and connect middlewares
+	clientFiles clientCache    // the client bundle, read once (Config.ClientFS)
 }
 
 // NewServer returns a server. A nil cfg means the defaults.
