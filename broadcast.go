@@ -66,6 +66,9 @@ func (b Broadcast) Emit(event string, args ...any) error {
 	if err != nil {
 		return err
 	}
+	if b.ns.recov != nil && !b.volatile {
+		b.ns.recov.record(p, b.rooms, b.except)
+	}
 	out := &adapter.Outgoing{Packet: p, Volatile: b.volatile, Compress: !b.noCompr}
 	return b.ns.adapter.Broadcast(context.Background(), out, b.options())
 }

@@ -40,6 +40,11 @@ type Config struct {
 	// Adapter creates each namespace's adapter (default adapter.New, in
 	// memory).
 	Adapter adapter.Factory
+	// ConnectionStateRecovery, when set, lets a client that lost its
+	// connection get its socket and the events it missed back (see
+	// Recovery). Off when nil, as upstream.
+	ConnectionStateRecovery *Recovery
+
 	// CleanupEmptyChildNamespaces deletes a child namespace of a
 	// ParentNamespace when its last socket leaves; the next connection
 	// creates it again.

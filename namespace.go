@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/dynamicio/dynamicio/adapter"
+	"github.com/dynamicio/dynamicio/parser"
 )
 
 // Middleware runs for every connection to a namespace, in the order they
@@ -25,6 +26,7 @@ type Namespace struct {
 	parent  *ParentNamespace // for a child created on demand
 	adapter adapter.Adapter
 	ackIDs  atomic.Uint64 // shared by every socket and broadcast, as in the official server
+	recov   *recoveryLog  // nil without connection state recovery
 
 	mu          sync.RWMutex
 	sockets     map[string]*Socket
@@ -36,6 +38,9 @@ type Namespace struct {
 func newNamespace(srv *Server, name string) *Namespace {
 	ns := &Namespace{srv: srv, name: name, sockets: make(map[string]*Socket)}
 	ns.adapter = srv.cfg.Adapter(ns)
+	if r := srv.cfg.ConnectionStateRecovery; r != nil {
+		ns.recov = newRecoveryLog(*r)
+	}
 	return ns
 }
 
@@ -105,7 +110,7 @@ func (ns *Namespace) connect(s *Socket) {
 		mws = append(slices.Clip(mws), p.middlewares...)
 		p.mu.RUnlock()
 	}
-	if len(mws) == 0 {
+	if len(mws) == 0 || s.recovered && !ns.srv.cfg.ConnectionStateRecovery.RunMiddlewares {
 		ns.doConnect(s)
 		return
 	}
@@ -148,8 +153,14 @@ func (ns *Namespace) doConnect(s *Socket) {
 		handlers = append(slices.Clip(handlers), p.onConnect...)
 		p.mu.RUnlock()
 	}
-	ns.adapter.AddAll(s, s.id)
+	ns.adapter.AddAll(s, append([]string{s.id}, s.restoredRooms...)...)
 	s.client.connectedSocket()
+	// A recovered socket gets what it missed before the CONNECT reply, as
+	// upstream does.
+	for _, m := range s.missed {
+		s.client.write(&parser.Packet{Type: parser.Event, Namespace: ns.name, Data: m.data, Attachments: m.atts}, false)
+	}
+	s.missed, s.restoredRooms = nil, nil
 	s.sendConnect()
 	s.dispatch(func() {
 		for _, fn := range handlers {

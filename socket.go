@@ -56,6 +56,12 @@ type Socket struct {
 	packetMiddlewares []PacketMiddleware
 	anyOutgoing       []func(event string, args *Args)
 
+	// connection state recovery
+	pid           string
+	recovered     bool
+	restoredRooms []string // set before connecting, then cleared
+	missed        []logged // idem
+
 	// the socket's event queue, run by a goroutine that exists while it
 	// has work
 	qmu     sync.Mutex
@@ -89,8 +95,22 @@ func newSocket(ns *Namespace, c *client, auth json.RawMessage) *Socket {
 		s.id = ns.name + "#" + c.conn.ID()
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if ns.recov != nil {
+		s.pid = newID()
+		if pid, offset, ok := recoveryAuth(auth); ok {
+			if ss, missed := ns.recov.restore(pid, offset); ss != nil {
+				s.id, s.pid, s.data, s.recovered = ss.sid, ss.pid, ss.data, true
+				s.restoredRooms, s.missed = ss.rooms, missed
+			}
+		}
+	}
 	return s
 }
+
+// Recovered reports whether the socket was restored by connection state
+// recovery: same id, rooms and data as before the disconnection, and the
+// events missed meanwhile already delivered.
+func (s *Socket) Recovered() bool { return s.recovered }
 
 // newID returns a socket id like the official base64id: 15 random bytes,
 // 20 URL-safe characters.
@@ -209,6 +229,9 @@ func (s *Socket) Emit(event string, args ...any) error {
 	if !s.isConnected() {
 		return ErrSocketClosed
 	}
+	if s.ns.recov != nil {
+		s.ns.recov.record(p, []string{s.id}, nil)
+	}
 	s.notifyOutgoing(p)
 	return s.client.write(p, false)
 }
@@ -313,6 +336,9 @@ func (s *Socket) sendConnect() {
 	p := &parser.Packet{Type: parser.Connect, Namespace: s.ns.name}
 	if !s.client.v2() {
 		p.Data = append(append([]byte(`{"sid":`), quoteJSON(s.id)...), '}')
+		if s.pid != "" {
+			p.Data = append(append(append(p.Data[:len(p.Data)-1], `,"pid":`...), quoteJSON(s.pid)...), '}')
+		}
 	}
 	s.client.write(p, false)
 }
@@ -491,6 +517,9 @@ func (s *Socket) closeWith(reason DisconnectReason, notify bool) {
 		s.mu.Unlock()
 		for _, fn := range before {
 			fn(reason)
+		}
+		if s.ns.recov != nil && recoverable(reason) {
+			s.ns.recov.persist(s)
 		}
 		s.ns.adapter.DelAll(s.id)
 		s.ns.remove(s)
