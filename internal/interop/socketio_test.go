@@ -295,3 +295,41 @@ func TestSocketIOClientV2(t *testing.T) {
 		})
 	}
 }
+
+func TestSocketIOConnectionStateRecovery(t *testing.T) {
+	t.Parallel()
+	for name, transports := range map[string][]string{"websocket": {"websocket"}, "polling": {"polling"}} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := startSocketIO(t, &dynamicio.Config{ConnectionStateRecovery: &dynamicio.Recovery{}})
+			s.srv.OnConnection(func(so *dynamicio.Socket) {
+				so.On("later", func(ctx context.Context, e *dynamicio.Event) error {
+					// Sent while the client is away (it reconnects after ~1 s).
+					time.AfterFunc(300*time.Millisecond, func() { s.srv.Emit("missed", "while away") })
+					return nil
+				})
+			})
+			run := runSIO(t, map[string]any{"url": s.url, "transports": transports, "steps": []any{
+				map[string]any{"op": "connect", "nsp": "/"},
+				map[string]any{"op": "wait", "nsp": "/", "event": "welcome"},
+				map[string]any{"op": "emit", "nsp": "/", "event": "later"},
+				map[string]any{"op": "sleep", "ms": 100},
+				map[string]any{"op": "closeEngine"},
+				map[string]any{"op": "waitReconnect", "nsp": "/", "expectRecovered": true, "timeoutMs": 10000},
+				map[string]any{"op": "wait", "nsp": "/", "event": "missed"},
+			}})
+			if !run.ok() {
+				t.Fatalf("client run failed:\n%s", run)
+			}
+			var ids []string
+			for _, e := range run.events {
+				if e.Ev == "connect" && e.Nsp == "/" {
+					ids = append(ids, e.ID)
+				}
+			}
+			if len(ids) != 2 || ids[0] != ids[1] {
+				t.Errorf("socket ids across the recovery = %v, want the same twice", ids)
+			}
+		})
+	}
+}
