@@ -1,9 +1,7 @@
 package dynamicio
 
 import (
-	"bytes"
 	"compress/gzip"
-	"compress/zlib"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -12,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/dynamicio/dynamicio/internal/httpcomp"
 )
 
 // clientFiles are the file names of socket.io-client's dist folder that
@@ -27,16 +27,10 @@ var clientFiles = map[string]bool{
 	"socket.io.msgpack.min.js.map": true,
 }
 
-// Content codings offered, besides identity. The official server also
-// offers br, which the standard library cannot produce.
-const (
-	codingGzip = iota
-	codingDeflate
-	numCodings
-	codingIdentity = -1
-)
-
-var codingNames = [numCodings]string{codingGzip: "gzip", codingDeflate: "deflate"}
+// numCodings counts the content codings offered besides identity (gzip and
+// deflate). The official server also offers br, which the standard library
+// cannot produce.
+const numCodings = int(httpcomp.Deflate) + 1
 
 // clientFile is one cached client file: its content, its ETag and its
 // compressed forms, each made on first use.
@@ -51,29 +45,9 @@ type clientFile struct {
 
 // encoded returns the file in the given content coding, compressing it on
 // first use.
-func (f *clientFile) encoded(coding int) ([]byte, error) {
+func (f *clientFile) encoded(coding httpcomp.Coding) ([]byte, error) {
 	f.once[coding].Do(func() {
-		var buf bytes.Buffer
-		var w interface {
-			Write([]byte) (int, error)
-			Close() error
-		}
-		if coding == codingGzip {
-			w, _ = gzip.NewWriterLevel(&buf, gzip.BestCompression)
-		} else {
-			// HTTP's "deflate" is the zlib format (RFC 9110 §8.4.1.2),
-			// as Node's createDeflate produces.
-			w, _ = zlib.NewWriterLevel(&buf, zlib.BestCompression)
-		}
-		if _, err := w.Write(f.data); err != nil {
-			f.err[coding] = err
-			return
-		}
-		if err := w.Close(); err != nil {
-			f.err[coding] = err
-			return
-		}
-		f.enc[coding] = buf.Bytes()
+		f.enc[coding], f.err[coding] = httpcomp.Compress(coding, gzip.BestCompression, f.data)
 	})
 	return f.enc[coding], f.err[coding]
 }
@@ -154,13 +128,13 @@ func (srv *Server) serveClient(w http.ResponseWriter, r *http.Request) bool {
 		h.Set("Content-Type", "application/javascript; charset=utf-8")
 	}
 	body := f.data
-	if coding := negotiateCoding(r.Header.Values("Accept-Encoding")); coding != codingIdentity {
+	if coding := httpcomp.Negotiate(r.Header.Values("Accept-Encoding")); coding != httpcomp.Identity {
 		enc, err := f.encoded(coding)
 		if err != nil {
 			srv.cfg.Logger.Error("dynamicio: compressing client file", "file", name, "err", err)
 		} else {
 			body = enc
-			h.Set("Content-Encoding", codingNames[coding])
+			h.Set("Content-Encoding", coding.String())
 		}
 	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))
@@ -169,70 +143,4 @@ func (srv *Server) serveClient(w http.ResponseWriter, r *http.Request) bool {
 		w.Write(body)
 	}
 	return true
-}
-
-// negotiateCoding picks gzip or deflate from Accept-Encoding, like the
-// official server's accepts(req).encodings(...): the highest q-value above
-// zero wins, ties going to the one listed first by the client (then gzip);
-// "*" stands for any coding not listed. Without a usable one it returns
-// codingIdentity.
-func negotiateCoding(values []string) int {
-	type spec struct {
-		q     float64
-		order int
-		set   bool
-	}
-	var specs [numCodings]spec
-	var star spec
-	order := 0
-	for _, v := range values {
-		for part := range strings.SplitSeq(v, ",") {
-			coding, params, _ := strings.Cut(part, ";")
-			coding = strings.ToLower(strings.TrimSpace(coding))
-			if coding == "" {
-				continue
-			}
-			q := 1.0
-			for p := range strings.SplitSeq(params, ";") {
-				k, val, ok := strings.Cut(p, "=")
-				if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
-					if f, err := strconv.ParseFloat(strings.TrimSpace(val), 64); err == nil && f >= 0 && f <= 1 {
-						q = f
-					} else {
-						q = 0
-					}
-				}
-			}
-			s := spec{q: q, order: order, set: true}
-			order++
-			switch coding {
-			case "gzip":
-				if !specs[codingGzip].set || q > specs[codingGzip].q {
-					specs[codingGzip] = s
-				}
-			case "deflate":
-				if !specs[codingDeflate].set || q > specs[codingDeflate].q {
-					specs[codingDeflate] = s
-				}
-			case "*":
-				if !star.set || q > star.q {
-					star = s
-				}
-			}
-		}
-	}
-	best, bestSpec := codingIdentity, spec{}
-	for c := range numCodings {
-		s := specs[c]
-		if !s.set {
-			s = star
-		}
-		if !s.set || s.q <= 0 {
-			continue
-		}
-		if best == codingIdentity || s.q > bestSpec.q || (s.q == bestSpec.q && s.order < bestSpec.order) {
-			best, bestSpec = c, s
-		}
-	}
-	return best
 }

@@ -1,9 +1,7 @@
 package engineio
 
 import (
-	"bytes"
 	"compress/gzip"
-	"compress/zlib"
 	"errors"
 	"io"
 	"net/http"
@@ -12,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/dynamicio/dynamicio/engineio/packet"
+	"github.com/dynamicio/dynamicio/internal/httpcomp"
 )
 
 // Transport errors of the polling transport; the official server uses the
@@ -139,12 +138,16 @@ func (s *Session) writePayload(w http.ResponseWriter, r *http.Request, pk []pack
 	s.srv.addHeaders(h, r, false)
 	cfg := &s.srv.cfg.HTTPCompression
 	if compress && !cfg.Disabled && len(b) >= cfg.Threshold {
-		if enc := chooseEncoding(r.Header.Get("Accept-Encoding")); enc != "" {
-			h.Set("Content-Type", contentType)
-			h.Set("Content-Encoding", enc)
-			h.Add("Vary", "Accept-Encoding")
-			writeCompressed(w, enc, b)
-			return
+		if c := httpcomp.Negotiate(r.Header.Values("Accept-Encoding")); c != httpcomp.Identity {
+			if z, err := httpcomp.Compress(c, gzip.BestSpeed, b); err == nil {
+				h.Set("Content-Type", contentType)
+				h.Set("Content-Encoding", c.String())
+				h.Add("Vary", "Accept-Encoding")
+				h.Set("Content-Length", strconv.Itoa(len(z)))
+				w.WriteHeader(http.StatusOK)
+				w.Write(z)
+				return
+			}
 		}
 	}
 	h.Set("Content-Type", contentType)
@@ -271,67 +274,4 @@ func putBuf(b *[]byte) {
 		*b = (*b)[:0]
 		bufPool.Put(b)
 	}
-}
-
-// chooseEncoding picks gzip or deflate from an Accept-Encoding header,
-// preferring gzip like the official server; "" when neither is acceptable.
-func chooseEncoding(accept string) string {
-	gz, df := false, false
-	for part := range strings.SplitSeq(accept, ",") {
-		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if q, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
-			if v, err := strconv.ParseFloat(q, 64); err != nil || v <= 0 {
-				continue
-			}
-		}
-		switch strings.ToLower(strings.TrimSpace(name)) {
-		case "gzip":
-			gz = true
-		case "deflate":
-			df = true
-		}
-	}
-	switch {
-	case gz:
-		return "gzip"
-	case df:
-		return "deflate"
-	}
-	return ""
-}
-
-var (
-	gzipPool sync.Pool
-	zlibPool sync.Pool
-)
-
-func writeCompressed(w http.ResponseWriter, enc string, b []byte) {
-	var out bytes.Buffer
-	switch enc {
-	case "gzip":
-		zw, _ := gzipPool.Get().(*gzip.Writer)
-		if zw == nil {
-			zw, _ = gzip.NewWriterLevel(&out, gzip.BestSpeed)
-		} else {
-			zw.Reset(&out)
-		}
-		zw.Write(b)
-		zw.Close()
-		gzipPool.Put(zw)
-	default:
-		// HTTP's "deflate" is the zlib format (RFC 1950), as Node's zlib
-		// createDeflate writes it.
-		zw, _ := zlibPool.Get().(*zlib.Writer)
-		if zw == nil {
-			zw, _ = zlib.NewWriterLevel(&out, zlib.BestSpeed)
-		} else {
-			zw.Reset(&out)
-		}
-		zw.Write(b)
-		zw.Close()
-		zlibPool.Put(zw)
-	}
-	w.Header().Set("Content-Length", strconv.Itoa(out.Len()))
-	w.WriteHeader(http.StatusOK)
-	w.Write(out.Bytes())
 }
