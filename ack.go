@@ -15,6 +15,11 @@ import (
 //
 // In a cluster only this server's sockets are asked for now.
 func (b Broadcast) EmitWithAck(ctx context.Context, event string, args ...any) ([]*Args, error) {
+	if b.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, b.timeout)
+		defer cancel()
+	}
 	p, err := eventPacket(b.ns.name, event, args)
 	if err != nil {
 		return nil, err

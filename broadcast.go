@@ -3,6 +3,7 @@ package dynamicio
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/dynamicio/dynamicio/adapter"
 )
@@ -19,6 +20,7 @@ type Broadcast struct {
 	volatile bool
 	noCompr  bool
 	local    bool
+	timeout  time.Duration
 }
 
 // To adds rooms: the broadcast reaches sockets in any of them.
@@ -49,6 +51,13 @@ func (b Broadcast) Compress(on bool) Broadcast {
 	return b
 }
 
+// Timeout bounds EmitWithAck (on top of its context), like the official
+// timeout(ms).
+func (b Broadcast) Timeout(d time.Duration) Broadcast {
+	b.timeout = d
+	return b
+}
+
 // Local keeps the broadcast on this server.
 func (b Broadcast) Local() Broadcast {
 	b.local = true
@@ -67,7 +76,7 @@ func (b Broadcast) Emit(event string, args ...any) error {
 		return err
 	}
 	if b.ns.recov != nil && !b.volatile {
-		b.ns.recov.record(p, b.rooms, b.except)
+		b.ns.recov.Record(p, b.options())
 	}
 	out := &adapter.Outgoing{Packet: p, Volatile: b.volatile, Compress: !b.noCompr}
 	return b.ns.adapter.Broadcast(context.Background(), out, b.options())

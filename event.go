@@ -121,9 +121,11 @@ type Event struct {
 	ackID  uint64
 	hasAck bool
 	acked  atomic.Bool
+	reply  func(args []any) error // answers a server-side event instead
 }
 
-// Socket returns the socket the event came from.
+// Socket returns the socket the event came from (nil for a server-side
+// event from another server).
 func (e *Event) Socket() *Socket { return e.socket }
 
 // HasAck reports whether the client waits for an acknowledgement.
@@ -137,6 +139,9 @@ func (e *Event) Ack(args ...any) error {
 	}
 	if !e.acked.CompareAndSwap(false, true) {
 		return ErrAckSent
+	}
+	if e.reply != nil {
+		return e.reply(args)
 	}
 	p, err := ackPacket(e.socket.ns.name, e.ackID, args)
 	if err != nil {

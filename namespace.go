@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 
 	"github.com/dynamicio/dynamicio/adapter"
-	"github.com/dynamicio/dynamicio/parser"
 )
 
 // Middleware runs for every connection to a namespace, in the order they
@@ -25,21 +24,22 @@ type Namespace struct {
 	name    string
 	parent  *ParentNamespace // for a child created on demand
 	adapter adapter.Adapter
-	ackIDs  atomic.Uint64 // shared by every socket and broadcast, as in the official server
-	recov   *recoveryLog  // nil without connection state recovery
+	ackIDs  atomic.Uint64        // shared by every socket and broadcast, as in the official server
+	recov   adapter.SessionStore // nil without connection state recovery
 
 	mu          sync.RWMutex
 	sockets     map[string]*Socket
 	connecting  int // sockets in middlewares: they keep a child alive
 	middlewares []Middleware
 	onConnect   []func(*Socket)
+	serverSide  map[string]EventFunc
 }
 
 func newNamespace(srv *Server, name string) *Namespace {
 	ns := &Namespace{srv: srv, name: name, sockets: make(map[string]*Socket)}
 	ns.adapter = srv.cfg.Adapter(ns)
 	if r := srv.cfg.ConnectionStateRecovery; r != nil {
-		ns.recov = newRecoveryLog(*r)
+		ns.recov = sessionStore(ns.adapter, r)
 	}
 	return ns
 }
@@ -158,7 +158,8 @@ func (ns *Namespace) doConnect(s *Socket) {
 	// A recovered socket gets what it missed before the CONNECT reply, as
 	// upstream does.
 	for _, m := range s.missed {
-		s.client.write(&parser.Packet{Type: parser.Event, Namespace: ns.name, Data: m.data, Attachments: m.atts}, false)
+		m.Namespace = ns.name
+		s.client.write(m, false)
 	}
 	s.missed, s.restoredRooms = nil, nil
 	s.sendConnect()

@@ -3,7 +3,6 @@ package dynamicio
 import (
 	"strings"
 	"testing"
-	"time"
 )
 
 // connectRecovering joins "/" and returns the sid and pid of the reply.
@@ -104,17 +103,5 @@ func TestRecoveryNotAfterClientDisconnect(t *testing.T) {
 	sid2, _ := connectRecovering(t, c, `{"pid":"`+pid+`","offset":"`+offset+`"}`)
 	if sid2 == sid {
 		t.Error("recovered after a client namespace disconnect")
-	}
-}
-
-func TestRecoveryLogIsBounded(t *testing.T) {
-	t.Parallel()
-	l := newRecoveryLog(Recovery{MaxPackets: 100, MaxDisconnectionDuration: time.Minute})
-	for range 1000 {
-		p, _ := eventPacket("/", "e", nil)
-		l.record(p, nil, nil)
-	}
-	if len(l.packets) != 100 || len(l.index) != 100 {
-		t.Errorf("kept %d packets, %d offsets; want 100", len(l.packets), len(l.index))
 	}
 }

@@ -92,6 +92,16 @@ func (srv *Server) OnConnection(fn func(s *Socket)) { srv.main.OnConnection(fn) 
 // To selects the sockets of the main namespace in the rooms.
 func (srv *Server) To(rooms ...string) Broadcast { return srv.main.To(rooms...) }
 
+// In is To.
+func (srv *Server) In(rooms ...string) Broadcast { return srv.main.To(rooms...) }
+
+// Except selects the sockets of the main namespace not in the rooms.
+func (srv *Server) Except(rooms ...string) Broadcast { return srv.main.Except(rooms...) }
+
+// Broadcast selects every socket of the main namespace, for the other
+// selectors: srv.Broadcast().Volatile().Emit(…).
+func (srv *Server) Broadcast() Broadcast { return srv.main.Broadcast() }
+
 // Emit sends an event to every socket of the main namespace.
 func (srv *Server) Emit(event string, args ...any) error { return srv.main.Emit(event, args...) }
 

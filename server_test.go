@@ -14,6 +14,7 @@ import (
 
 	"github.com/dynamicio/dynamicio/engineio"
 	"github.com/dynamicio/dynamicio/internal/websocket"
+	"github.com/dynamicio/dynamicio/parser"
 )
 
 func TestConnectAndEmit(t *testing.T) {
@@ -586,4 +587,31 @@ func TestEngineHandlerBindsToOwnEngine(t *testing.T) {
 	c := dial(t, strings.Replace(ts.URL, "http", "ws", 1)+"/custom/?EIO=4&transport=websocket")
 	c.connect("/")
 	c.expect(`2["bound"]`)
+}
+
+func TestServerSideEmit(t *testing.T) {
+	t.Parallel()
+	srv, _ := newTestServer(t, nil)
+	ctx := context.Background()
+	if err := srv.ServerSideEmit(ctx, "hello", 1); err != nil {
+		t.Errorf("ServerSideEmit = %v", err)
+	}
+	if replies, err := srv.Of("/").ServerSideEmitWithAck(ctx, "q"); err != nil || len(replies) != 0 {
+		t.Errorf("ServerSideEmitWithAck on one server = %v, %v; want no reply at once", replies, err)
+	}
+	for _, name := range []string{"connect", "connection", "new_namespace"} {
+		if err := srv.ServerSideEmit(ctx, name); !errors.Is(err, ErrReservedEvent) {
+			t.Errorf("ServerSideEmit(%q) = %v", name, err)
+		}
+	}
+	if n, _ := srv.Of("/").ServerCount(ctx); n != 1 {
+		t.Errorf("ServerCount = %d", n)
+	}
+	// What a cluster adapter does when another server emits with an ack.
+	srv.OnServerSideEmit("q", TypedAck(func(ctx context.Context, s *Socket, n int) (int, error) { return n + 1, nil }))
+	got := make(chan string, 1)
+	srv.Of("/").ServerSideEvent(&parser.Packet{Type: parser.Event, Data: []byte(`["q",41]`)}, func(args []byte) { got <- string(args) })
+	if a := <-got; a != "[42]" {
+		t.Errorf("server-side ack = %s", a)
+	}
 }

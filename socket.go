@@ -59,8 +59,8 @@ type Socket struct {
 	// connection state recovery
 	pid           string
 	recovered     bool
-	restoredRooms []string // set before connecting, then cleared
-	missed        []logged // idem
+	restoredRooms []string         // set before connecting, then cleared
+	missed        []*parser.Packet // idem
 
 	// the socket's event queue, run by a goroutine that exists while it
 	// has work
@@ -98,9 +98,9 @@ func newSocket(ns *Namespace, c *client, auth json.RawMessage) *Socket {
 	if ns.recov != nil {
 		s.pid = newID()
 		if pid, offset, ok := recoveryAuth(auth); ok {
-			if ss, missed := ns.recov.restore(pid, offset); ss != nil {
-				s.id, s.pid, s.data, s.recovered = ss.sid, ss.pid, ss.data, true
-				s.restoredRooms, s.missed = ss.rooms, missed
+			if ss, missed := ns.recov.RestoreSession(pid, offset); ss != nil {
+				s.id, s.pid, s.data, s.recovered = ss.SID, ss.PID, ss.Data, true
+				s.restoredRooms, s.missed = ss.Rooms, missed
 			}
 		}
 	}
@@ -230,7 +230,7 @@ func (s *Socket) Emit(event string, args ...any) error {
 		return ErrSocketClosed
 	}
 	if s.ns.recov != nil {
-		s.ns.recov.record(p, []string{s.id}, nil)
+		s.ns.recov.Record(p, adapter.Options{Rooms: []string{s.id}})
 	}
 	s.notifyOutgoing(p)
 	return s.client.write(p, false)
@@ -286,6 +286,18 @@ func (s *Socket) In(rooms ...string) Broadcast { return s.To(rooms...) }
 
 // Except selects every socket but this one and those in the rooms.
 func (s *Socket) Except(rooms ...string) Broadcast { return s.Broadcast().Except(rooms...) }
+
+// Volatile returns an emitter to this socket whose events may be dropped
+// when the client cannot take them at once (s.Volatile().Emit(…)).
+func (s *Socket) Volatile() Broadcast { return s.ns.To(s.id).Volatile() }
+
+// Compress returns an emitter to this socket that allows or forbids
+// transport compression.
+func (s *Socket) Compress(on bool) Broadcast { return s.ns.To(s.id).Compress(on) }
+
+// Timeout returns an emitter to this socket whose EmitWithAck gives up after
+// d (its result then holds no reply).
+func (s *Socket) Timeout(d time.Duration) Broadcast { return s.ns.To(s.id).Timeout(d) }
 
 // Broadcast selects every socket of the namespace but this one.
 func (s *Socket) Broadcast() Broadcast { return s.ns.Broadcast().Except(s.id) }
@@ -519,7 +531,7 @@ func (s *Socket) closeWith(reason DisconnectReason, notify bool) {
 			fn(reason)
 		}
 		if s.ns.recov != nil && recoverable(reason) {
-			s.ns.recov.persist(s)
+			s.ns.recov.PersistSession(&adapter.Session{SID: s.id, PID: s.pid, Rooms: s.Rooms(), Data: s.Data()})
 		}
 		s.ns.adapter.DelAll(s.id)
 		s.ns.remove(s)

@@ -24,6 +24,11 @@ type Namespace interface {
 	// Name returns the namespace's full name; it keys every channel of a
 	// cluster adapter, so tenants never mix.
 	Name() string
+	// ServerSideEvent delivers an event another server sent with
+	// ServerSideEmit (data is its JSON array: event name, then arguments).
+	// ack, when not nil, answers it with the JSON array of the reply's
+	// arguments. A cluster adapter calls it; the in-memory one never does.
+	ServerSideEvent(p *parser.Packet, ack func(args []byte))
 }
 
 // Factory creates the adapter of a namespace. The server calls it once per
@@ -106,6 +111,15 @@ type Adapter interface {
 	// them leave rooms.
 	AddSockets(ctx context.Context, opts Options, rooms ...string) error
 	DelSockets(ctx context.Context, opts Options, rooms ...string) error
+
+	// ServerSideEmit sends an event to the other servers of the cluster,
+	// never to clients. The in-memory adapter has no other server.
+	ServerSideEmit(ctx context.Context, p *parser.Packet) error
+	// ServerSideEmitWithAck also waits for the other servers' replies (each
+	// a JSON array of arguments) until all answered or ctx ends.
+	ServerSideEmitWithAck(ctx context.Context, p *parser.Packet) ([][]byte, error)
+	// ServerCount returns the number of servers, this one included.
+	ServerCount(ctx context.Context) (int, error)
 
 	// Close releases the adapter (cluster subscriptions).
 	Close() error

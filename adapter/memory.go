@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"github.com/dynamicio/dynamicio/parser"
 )
 
 // Hooks are called when the rooms of an in-memory adapter change, like the
@@ -736,6 +738,18 @@ func (m *Memory) join(id string, rooms []string) {
 // return ErrClosed. The rooms stay readable and AddAll, Del and DelAll keep
 // working, so sockets can be torn down in any order. Close always returns
 // nil.
+// ServerSideEmit has no other server to reach in memory.
+func (m *Memory) ServerSideEmit(ctx context.Context, p *parser.Packet) error { return ctx.Err() }
+
+// ServerSideEmitWithAck has no other server to hear from in memory: it
+// returns no reply at once (the official in-memory adapter never answers).
+func (m *Memory) ServerSideEmitWithAck(ctx context.Context, p *parser.Packet) ([][]byte, error) {
+	return nil, ctx.Err()
+}
+
+// ServerCount is 1 in memory.
+func (m *Memory) ServerCount(ctx context.Context) (int, error) { return 1, ctx.Err() }
+
 func (m *Memory) Close() error {
 	m.closed.Store(true)
 	return nil

@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/dynamicio/dynamicio/adapter"
+	"github.com/dynamicio/dynamicio/parser"
 )
 
 // Namespace is an adapter.Namespace with a fixed name.
@@ -11,6 +12,9 @@ type Namespace string
 
 // Name returns n.
 func (n Namespace) Name() string { return string(n) }
+
+// ServerSideEvent ignores server-side events.
+func (n Namespace) ServerSideEvent(*parser.Packet, func([]byte)) {}
 
 // Recorder is a fake adapter.Socket that records what it is sent. Set its
 // fields before giving it to an adapter; its methods are then safe for
