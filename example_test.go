@@ -2,7 +2,11 @@ package dynamicio_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
+	"regexp"
 	"time"
 
 	"github.com/dynamicio/dynamicio"
@@ -44,4 +48,61 @@ func Example_chat() {
 	defer cancel()
 	srv.Shutdown(ctx) // disconnects every socket and runs their handlers
 	hs.Shutdown(ctx)
+}
+
+// Middlewares refuse connections: the client's connect_error gets the
+// message and data.
+func ExampleNamespace_Use() {
+	srv := dynamicio.NewServer(nil)
+	admin := srv.Of("/admin")
+	admin.Use(func(ctx context.Context, s *dynamicio.Socket) error {
+		var auth struct {
+			Token string `json:"token"`
+		}
+		if err := json.Unmarshal(s.Handshake().Auth, &auth); err != nil || auth.Token != "secret" {
+			return &dynamicio.ConnectError{Message: "not authorized", Data: map[string]string{"hint": "send a token"}}
+		}
+		return nil
+	})
+	admin.OnConnection(func(s *dynamicio.Socket) { s.Emit("welcome") })
+}
+
+// Namespaces created on demand: /room-1, /room-2… exist as soon as a client
+// connects to them, and go away with their last socket.
+func ExampleServer_OfRegexp() {
+	srv := dynamicio.NewServer(&dynamicio.Config{CleanupEmptyChildNamespaces: true})
+	rooms := srv.OfRegexp(regexp.MustCompile(`^/room-\d+$`))
+	rooms.OnConnection(func(s *dynamicio.Socket) {
+		s.Emit("entered", s.Namespace().Name())
+	})
+	rooms.Emit("announcement", "reaching every room") // every child namespace
+}
+
+// Asking many clients and collecting their answers.
+func ExampleBroadcast_EmitWithAck() {
+	srv := dynamicio.NewServer(nil)
+	ctx := context.Background()
+	replies, err := srv.To("voters").Timeout(5*time.Second).EmitWithAck(ctx, "vote", "pizza or pasta?")
+	for _, r := range replies {
+		var choice string
+		r.Bind(0, &choice)
+		fmt.Println(choice)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		fmt.Println("some voters did not answer in time")
+	}
+}
+
+// Clients that lose their connection for a moment get their socket and the
+// events they missed back.
+func ExampleRecovery() {
+	srv := dynamicio.NewServer(&dynamicio.Config{
+		ConnectionStateRecovery: &dynamicio.Recovery{MaxDisconnectionDuration: time.Minute},
+	})
+	srv.OnConnection(func(s *dynamicio.Socket) {
+		if s.Recovered() {
+			return // same id, rooms and data; missed events already delivered
+		}
+		s.Join("news")
+	})
 }

@@ -81,6 +81,10 @@ func (s *sioServer) serve(ns *dynamicio.Namespace) {
 			reply.Bind(0, &a)
 			return so.Emit("answer", a)
 		}))
+		so.On("ask-unanswered", func(ctx context.Context, e *dynamicio.Event) error {
+			_, err := so.Timeout(300*time.Millisecond).EmitWithAck(ctx, "unanswered")
+			return so.Emit("gave-up", err != nil)
+		})
 		so.On("kick", func(ctx context.Context, e *dynamicio.Event) error {
 			so.Disconnect(false)
 			return nil
@@ -153,6 +157,11 @@ func TestSocketIOClientEveryTransport(t *testing.T) {
 					map[string]any{"op": "ackNext", "nsp": "/", "event": "question", "reply": []any{"forty-two"}},
 					map[string]any{"op": "emit", "nsp": "/", "event": "ask", "args": []any{"meaning?"}},
 					map[string]any{"op": "wait", "nsp": "/", "event": "answer"},
+					// ack timeouts both ways: the server never acks "silence",
+					// the client never acks "unanswered"
+					map[string]any{"op": "emit", "nsp": "/", "event": "silence", "ack": true, "ackTimeoutMs": 300, "expectTimeout": true},
+					map[string]any{"op": "emit", "nsp": "/", "event": "ask-unanswered"},
+					map[string]any{"op": "wait", "nsp": "/", "event": "gave-up"},
 					// a server kick
 					map[string]any{"op": "emit", "nsp": "/chat", "event": "kick"},
 					map[string]any{"op": "waitDisconnect", "nsp": "/chat", "reason": "io server disconnect"},
@@ -175,6 +184,9 @@ func TestSocketIOClientEveryTransport(t *testing.T) {
 			}
 			if got := eventsNamed(run, "/chat", "echo"); len(got) != 1 || string(got[0]) != `[{"$binary":"AQID"},{"file":{"$binary":"BAUG"}}]` {
 				t.Errorf("binary echo = %s", got)
+			}
+			if got := eventsNamed(run, "/", "gave-up"); len(got) != 1 || string(got[0]) != `[true]` {
+				t.Errorf("server ack timeout = %s", got)
 			}
 			if got := eventsNamed(run, "/", "answer"); len(got) != 1 || string(got[0]) != `["forty-two"]` {
 				t.Errorf("answer = %s", got)
