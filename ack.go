@@ -112,21 +112,30 @@ func (si *SocketInfo) Leave(ctx context.Context, rooms ...string) error {
 // Disconnect disconnects the socket; with close, its whole connection.
 func (si *SocketInfo) Disconnect(close bool) { si.ns.To(si.ID).DisconnectSockets(close) }
 
-// FetchSockets returns the selected sockets. In a cluster only this
-// server's sockets are returned for now.
+// FetchSockets returns the selected sockets, through the adapter: in a
+// cluster, those of every server.
 func (b Broadcast) FetchSockets(ctx context.Context) ([]*SocketInfo, error) {
-	if err := ctx.Err(); err != nil {
+	details, err := b.ns.adapter.FetchSockets(ctx, b.options())
+	if err != nil {
 		return nil, err
 	}
-	var out []*SocketInfo
-	for _, x := range b.ns.adapter.LocalSockets(b.options()) {
-		s, ok := x.(*Socket)
-		if !ok || !s.Connected() {
-			continue
+	out := make([]*SocketInfo, 0, len(details))
+	for _, d := range details {
+		si := &SocketInfo{ID: d.ID, Rooms: d.Rooms, Data: d.Data, ns: b.ns}
+		if hs, ok := d.Handshake.(Handshake); ok {
+			if b.ns.Socket(d.ID) == nil {
+				continue // local, but still in its middlewares: not connected yet
+			}
+			si.Handshake = hs
 		}
-		out = append(out, &SocketInfo{ID: s.id, Handshake: s.handshake, Rooms: s.Rooms(), Data: s.Data(), ns: b.ns})
+		out = append(out, si)
 	}
 	return out, nil
+}
+
+// Details implements adapter.Describer.
+func (s *Socket) Details() adapter.SocketDetails {
+	return adapter.SocketDetails{ID: s.id, Handshake: s.handshake, Rooms: s.Rooms(), Data: s.Data()}
 }
 
 // FetchSockets returns the sockets of the namespace.

@@ -18,6 +18,21 @@ type Socket interface {
 	Send(out *Outgoing)
 }
 
+// SocketDetails describes a socket for FetchSockets, wherever it lives.
+// A cluster adapter carries it between servers as JSON.
+type SocketDetails struct {
+	ID        string   `json:"id"`
+	Handshake any      `json:"handshake"`
+	Rooms     []string `json:"rooms"`
+	Data      any      `json:"data"`
+}
+
+// Describer is implemented by sockets that can describe themselves for
+// FetchSockets (the server's sockets do).
+type Describer interface {
+	Details() SocketDetails
+}
+
 // Namespace is what an adapter needs from the namespace it serves. The
 // server implements it.
 type Namespace interface {
@@ -98,6 +113,9 @@ type Adapter interface {
 	// Sockets returns the ids of the local sockets in any of rooms (every
 	// local socket when rooms is empty).
 	Sockets(rooms ...string) []string
+	// FetchSockets describes the sockets opts selects, on every server (only
+	// this one's with Local or in memory).
+	FetchSockets(ctx context.Context, opts Options) ([]SocketDetails, error)
 	// LocalSockets returns the local sockets opts selects (except rooms
 	// applied). It is the local half of fetching, disconnecting and
 	// broadcasting with acknowledgements.

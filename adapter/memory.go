@@ -738,6 +738,24 @@ func (m *Memory) join(id string, rooms []string) {
 // return ErrClosed. The rooms stay readable and AddAll, Del and DelAll keep
 // working, so sockets can be torn down in any order. Close always returns
 // nil.
+// FetchSockets describes the local sockets opts selects; sockets that are
+// not Describers are described by their id.
+func (m *Memory) FetchSockets(ctx context.Context, opts Options) ([]SocketDetails, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	socks := m.LocalSockets(opts)
+	out := make([]SocketDetails, 0, len(socks))
+	for _, s := range socks {
+		if d, ok := s.(Describer); ok {
+			out = append(out, d.Details())
+		} else {
+			out = append(out, SocketDetails{ID: s.ID(), Rooms: m.SocketRooms(s.ID())})
+		}
+	}
+	return out, nil
+}
+
 // ServerSideEmit has no other server to reach in memory.
 func (m *Memory) ServerSideEmit(ctx context.Context, p *parser.Packet) error { return ctx.Err() }
 
