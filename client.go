@@ -186,6 +186,23 @@ func (c *client) close(reason DisconnectReason) {
 	c.conn.Close()
 }
 
+// disconnectAll disconnects every namespace of the connection, telling the
+// client about each, then closes the connection (Socket.Disconnect(true)).
+func (c *client) disconnectAll() {
+	c.mu.Lock()
+	socks := make([]*Socket, 0, len(c.sockets))
+	for _, s := range c.sockets {
+		if s != nil {
+			socks = append(socks, s)
+		}
+	}
+	c.mu.Unlock()
+	for _, s := range socks {
+		s.closeWith(ReasonServerNamespaceDisconnect, true)
+	}
+	c.close(ReasonServerNamespaceDisconnect)
+}
+
 // onEngineClose runs when the Engine.IO session ended.
 func (c *client) onEngineClose(reason DisconnectReason) { c.closeSockets(reason) }
 

@@ -276,6 +276,18 @@ func TestDisconnects(t *testing.T) {
 	if r := <-reasons; r != ReasonTransportClose {
 		t.Errorf("reason = %q", r)
 	}
+
+	// Disconnect(true): a DISCONNECT for the namespace, then the
+	// connection closes.
+	c2 := dial(t, url)
+	c2.connect("/")
+	s = <-sockets
+	s.Disconnect(true)
+	c2.expect("1")
+	c2.expectClosed()
+	if r := <-reasons; r != ReasonServerNamespaceDisconnect {
+		t.Errorf("reason = %q", r)
+	}
 }
 
 func TestProtocolViolationsClose(t *testing.T) {

@@ -307,7 +307,7 @@ func (s *Socket) Broadcast() Broadcast { return s.ns.Broadcast().Except(s.id) }
 // namespace on it.
 func (s *Socket) Disconnect(close bool) {
 	if close {
-		s.client.close(ReasonServerNamespaceDisconnect)
+		s.client.disconnectAll()
 		return
 	}
 	s.closeWith(ReasonServerNamespaceDisconnect, true)
