@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"slices"
@@ -626,4 +628,38 @@ func TestServerSideEmit(t *testing.T) {
 	if a := <-got; a != "[42]" {
 		t.Errorf("server-side ack = %s", a)
 	}
+}
+
+// A volatile packet is dropped for a client that cannot take it at once (a
+// polling client with no GET waiting); the others are queued.
+func TestVolatileDroppedWhenNotWritable(t *testing.T) {
+	t.Parallel()
+	srv, wsURL := newTestServer(t, nil)
+	base := strings.Replace(strings.TrimSuffix(wsURL, "&transport=websocket"), "ws://", "http://", 1) + "&transport=polling"
+	get := func(q string) string {
+		resp, err := http.Get(base + q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	open := get("")
+	sid, _, _ := strings.Cut(strings.TrimPrefix(open, `0{"sid":"`), `"`)
+	resp, err := http.Post(base+"&sid="+sid, "text/plain", strings.NewReader("40"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := get("&sid=" + sid); !strings.HasPrefix(got, `40{"sid":"`) {
+		t.Fatalf("connect reply = %q", got)
+	}
+	waitFor(t, "the socket", func() bool { return len(srv.Of("/").Sockets()) == 1 })
+	srv.Broadcast().Volatile().Emit("volatile")
+	srv.Emit("kept")
+	if got := get("&sid=" + sid); got != `42["kept"]` {
+		t.Errorf("poll = %q, want only the non-volatile event", got)
+	}
+	http.DefaultClient.CloseIdleConnections()
 }

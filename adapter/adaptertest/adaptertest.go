@@ -33,6 +33,8 @@ func Run(t *testing.T, newAdapter func(t *testing.T, ns adapter.Namespace) adapt
 		{"JoinLeave", testJoinLeave},
 		{"DelAll", testDelAll},
 		{"Sockets", testSockets},
+		{"FetchSockets", testFetchSockets},
+		{"ServerSideAndCount", testServerSide},
 		{"QueriesReturnCopies", testCopies},
 		{"ManyRooms", testManyRooms},
 		{"BroadcastAll", testBroadcastAll},
@@ -290,6 +292,44 @@ func testSockets(t *testing.T, e *env) {
 	sameSet(t, "Sockets(room-a, room-nope)", a.Sockets("room-a", "room-nope"), ids(s1))
 	sameSet(t, "Sockets(room-nope)", a.Sockets("room-nope"), nil)
 	sameSet(t, "Sockets(room-c, s1)", a.Sockets("room-c", s1.ID()), ids(s1, s3))
+}
+
+func testFetchSockets(t *testing.T, e *env) {
+	a := e.a
+	s1 := e.connect(a, "room-a")
+	s2 := e.connect(a, "room-a", "room-b")
+	e.connect(a, "room-c")
+	ctx := context.Background()
+	got, err := a.FetchSockets(ctx, adapter.Options{Rooms: []string{"room-a"}, Except: []string{"room-b"}})
+	if err != nil {
+		t.Fatalf("FetchSockets: %v", err)
+	}
+	var gotIDs []string
+	for _, d := range got {
+		gotIDs = append(gotIDs, d.ID)
+		if d.ID == s1.ID() {
+			sameSet(t, "FetchSockets rooms of s1", d.Rooms, []string{s1.ID(), "room-a"})
+		}
+	}
+	sameSet(t, "FetchSockets(room-a except room-b)", gotIDs, ids(s1))
+	all, err := a.FetchSockets(ctx, adapter.Options{})
+	if err != nil || len(all) != 3 {
+		t.Errorf("FetchSockets(all) = %d sockets, %v; want 3", len(all), err)
+	}
+	_ = s2
+}
+
+// testServerSide checks the calls a single server can make: a cluster
+// adapter running the suite alone is one server too.
+func testServerSide(t *testing.T, e *env) {
+	ctx := context.Background()
+	p := &parser.Packet{Type: parser.Event, Namespace: e.ns.Name(), Data: []byte(`["hello"]`)}
+	if err := e.a.ServerSideEmit(ctx, p); err != nil {
+		t.Errorf("ServerSideEmit: %v", err)
+	}
+	if n, err := e.a.ServerCount(ctx); err != nil || n < 1 {
+		t.Errorf("ServerCount = %d, %v", n, err)
+	}
 }
 
 func testManyRooms(t *testing.T, e *env) {
