@@ -189,38 +189,39 @@ func (c *client) close(reason DisconnectReason) {
 // disconnectAll disconnects every namespace of the connection, telling the
 // client about each, then closes the connection (Socket.Disconnect(true)).
 func (c *client) disconnectAll() {
+	for _, s := range c.liveSockets(false) {
+		s.closeWith(ReasonServerNamespaceDisconnect, true)
+	}
+	c.close(ReasonServerNamespaceDisconnect)
+}
+
+// liveSockets returns the connection's sockets (not the names reserved
+// while a parent matches them); with markClosed, the client stops taking
+// new ones and its connect timer stops.
+func (c *client) liveSockets(markClosed bool) []*Socket {
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	if markClosed {
+		c.closed = true
+		if c.timer != nil {
+			c.timer.Stop()
+			c.timer = nil
+		}
+	}
 	socks := make([]*Socket, 0, len(c.sockets))
 	for _, s := range c.sockets {
 		if s != nil {
 			socks = append(socks, s)
 		}
 	}
-	c.mu.Unlock()
-	for _, s := range socks {
-		s.closeWith(ReasonServerNamespaceDisconnect, true)
-	}
-	c.close(ReasonServerNamespaceDisconnect)
+	return socks
 }
 
 // onEngineClose runs when the Engine.IO session ended.
 func (c *client) onEngineClose(reason DisconnectReason) { c.closeSockets(reason) }
 
 func (c *client) closeSockets(reason DisconnectReason) {
-	c.mu.Lock()
-	c.closed = true
-	if c.timer != nil {
-		c.timer.Stop()
-		c.timer = nil
-	}
-	socks := make([]*Socket, 0, len(c.sockets))
-	for _, s := range c.sockets {
-		if s != nil {
-			socks = append(socks, s)
-		}
-	}
-	c.mu.Unlock()
-	for _, s := range socks {
+	for _, s := range c.liveSockets(true) {
 		s.closeWith(reason, false)
 	}
 }
