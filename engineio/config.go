@@ -70,6 +70,15 @@ type Config struct {
 	// It runs for handshakes only, never for requests of an open session.
 	AllowRequest func(r *http.Request) error
 
+	// Tenant, when set, names the tenant a request belongs to (the
+	// Socket.IO layer uses the normalised Host). It is computed at the
+	// handshake and kept by the session (Session.Tenant); every later
+	// request of the session, polling or upgrade, must name the same
+	// tenant, else it is answered as an unknown session: a session id
+	// obtained on one host is worthless on another. An error refuses the
+	// request with 400.
+	Tenant func(r *http.Request) (string, error)
+
 	// GenerateID, when set, returns the id of a new session. It must be
 	// unique and unguessable; the default is 15 random bytes from
 	// crypto/rand in URL-safe base64 (20 characters).

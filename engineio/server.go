@@ -84,9 +84,17 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		srv.refuse(w, r, &RequestError{Code: CodeUnknownTransport, Context: "transport=" + transport}, upgrade)
 		return
 	}
+	tenant := ""
+	if srv.cfg.Tenant != nil {
+		var err error
+		if tenant, err = srv.cfg.Tenant(r); err != nil {
+			srv.refuse(w, r, &RequestError{Code: CodeBadRequest, Context: "INVALID_TENANT"}, upgrade)
+			return
+		}
+	}
 	if sid := lastQuery(q, "sid"); sid != "" {
 		s := srv.Session(sid)
-		if s == nil {
+		if s == nil || s.tenant != tenant {
 			srv.refuse(w, r, &RequestError{Code: CodeUnknownSID}, upgrade)
 			return
 		}
@@ -146,7 +154,7 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		srv.refuse(w, r, &RequestError{Code: CodeUnsupportedProtocolVersion}, upgrade)
 		return
 	}
-	srv.handshake(w, r, transport, protocol)
+	srv.handshake(w, r, transport, protocol, tenant)
 }
 
 // protocolOf reads the EIO query parameter: "4" is v4, anything else v3,
@@ -159,7 +167,7 @@ func protocolOf(rawQuery string) int {
 }
 
 // handshake opens a session.
-func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport string, protocol int) {
+func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport string, protocol int, tenant string) {
 	id, err := srv.newID(r)
 	if err != nil {
 		srv.refuse(w, r, &RequestError{Code: CodeBadRequest, Context: "ID_GENERATION_ERROR"}, transport == TransportWebSocket)
@@ -168,6 +176,7 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 	s := &Session{
 		srv:            srv,
 		id:             id,
+		tenant:         tenant,
 		protocol:       protocol,
 		supportsBinary: lastQuery(r.URL.RawQuery, "b64") == "",
 		transport:      transport,

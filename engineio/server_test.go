@@ -812,3 +812,37 @@ func TestShutdownDoesNotWaitForAbsentPolls(t *testing.T) {
 		t.Errorf("Shutdown took %v", d)
 	}
 }
+
+// A session belongs to the tenant of its handshake: its id is refused on
+// requests from another tenant, polling and upgrade alike.
+func TestTenantBindsSessions(t *testing.T) {
+	t.Parallel()
+	cfg := conformanceConfig()
+	cfg.Tenant = func(r *http.Request) (string, error) {
+		if r.Header.Get("X-Tenant") == "bad" {
+			return "", errors.New("no such tenant")
+		}
+		return r.Header.Get("X-Tenant"), nil
+	}
+	s := newTestServer(t, cfg)
+	code, body, _ := s.do("GET", "EIO=4&transport=polling", "", "X-Tenant", "a")
+	if code != 200 {
+		t.Fatalf("handshake = %d", code)
+	}
+	sid := parseOpen(t, body).SID
+	if s.eng.Session(sid).Tenant() != "a" {
+		t.Errorf("Tenant() = %q", s.eng.Session(sid).Tenant())
+	}
+	if code, body, _ := s.do("POST", "EIO=4&transport=polling&sid="+sid, "4x", "X-Tenant", "b"); code != 400 || body != `{"code":1,"message":"Session ID unknown"}` {
+		t.Errorf("post from another tenant = %d %s", code, body)
+	}
+	if _, err := s.tryDial("EIO=4&transport=websocket&sid="+sid, http.Header{"X-Tenant": {"b"}}); err == nil {
+		t.Error("upgrade from another tenant accepted")
+	}
+	if code, _, _ := s.do("POST", "EIO=4&transport=polling&sid="+sid, "4x", "X-Tenant", "a"); code != 200 {
+		t.Errorf("post from the same tenant = %d", code)
+	}
+	if code, _, _ := s.do("GET", "EIO=4&transport=polling", "", "X-Tenant", "bad"); code != 400 {
+		t.Errorf("refused tenant = %d", code)
+	}
+}

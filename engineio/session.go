@@ -107,7 +107,8 @@ func (it *outItem) size() int {
 type Session struct {
 	srv            *Server
 	id             string
-	protocol       int // 3 or 4, fixed at the handshake
+	tenant         string // Config.Tenant at the handshake; every request must match
+	protocol       int    // 3 or 4, fixed at the handshake
 	supportsBinary bool
 	handshake      Handshake
 
@@ -148,6 +149,9 @@ type Session struct {
 
 // ID returns the session id.
 func (s *Session) ID() string { return s.id }
+
+// Tenant returns what Config.Tenant named at the handshake ("" without it).
+func (s *Session) Tenant() string { return s.tenant }
 
 // Protocol returns the Engine.IO protocol revision of the session: 3 or 4.
 func (s *Session) Protocol() int { return s.protocol }
