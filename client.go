@@ -101,7 +101,15 @@ func (c *client) connect(name string, auth []byte) {
 		c.writeConnectError(name, &ConnectError{Message: "Invalid namespace"})
 		return
 	}
-	if ns := c.srv.namespace(name); ns != nil {
+	if strings.HasPrefix(name, "//") {
+		// Only the server names virtual hosts; a client that writes one
+		// reaches nothing, on its host or any other.
+		c.writeConnectError(name, &ConnectError{Message: "Invalid namespace"})
+		return
+	}
+	host := c.conn.Tenant()
+	full := fullName(host, name)
+	if ns := c.srv.namespace(full); ns != nil {
 		c.join(ns, auth)
 		return
 	}
@@ -119,8 +127,8 @@ func (c *client) connect(name string, auth []byte) {
 	go func() {
 		defer c.srv.wg.Done()
 		var ns *Namespace
-		if p := c.srv.findParent(c.conn.Context(), name, auth); p != nil {
-			ns = p.child(name)
+		if p := c.srv.findParent(c.conn.Context(), full, auth); p != nil {
+			ns = p.child(host, name)
 		}
 		c.mu.Lock()
 		if c.sockets[name] == nil {

@@ -3,6 +3,7 @@ package dynamicio
 import (
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/dynamicio/dynamicio/adapter"
@@ -40,6 +41,18 @@ type Config struct {
 	// Adapter creates each namespace's adapter (default adapter.New, in
 	// memory).
 	Adapter adapter.Factory
+	// MainHost decides which hosts see the plain namespaces (/, /chat).
+	// nil means every host, which makes an ordinary Socket.IO server. Any
+	// other host gets namespaces of its own, //<host><name>, which no other
+	// host can reach: ExactHost("example.com"), HostPattern(re), or
+	// NoMainHost to give every host its own.
+	MainHost HostMatcher
+	// HostFunc, when set, returns the normalised host of a request (strip
+	// www., map aliases…); "" refuses the request. By default the Host
+	// header is lower-cased and stripped of its port and one trailing dot,
+	// and must be a valid host name or IP address.
+	HostFunc func(r *http.Request) string
+
 	// ConnectionStateRecovery, when set, lets a client that lost its
 	// connection get its socket and the events it missed back (see
 	// Recovery). Off when nil, as upstream.

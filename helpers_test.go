@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
@@ -40,9 +41,19 @@ type rawClient struct {
 
 func dial(t *testing.T, url string) *rawClient {
 	t.Helper()
+	return dialHost(t, url, "")
+}
+
+// dialHost dials with a Host header of host (the URL's when "").
+func dialHost(t *testing.T, url, host string) *rawClient {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	conn, rd, _, _, err := websocket.Dial(ctx, url, websocket.DialConfig{})
+	cfg := websocket.DialConfig{}
+	if host != "" {
+		cfg.Header = http.Header{"Host": {host}}
+	}
+	conn, rd, _, _, err := websocket.Dial(ctx, url, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/dynamicio/dynamicio/adapter"
+	"github.com/dynamicio/dynamicio/parser"
 )
 
 // Middleware runs for every connection to a namespace, in the order they
@@ -21,7 +22,9 @@ type Middleware func(ctx context.Context, s *Socket) error
 // concurrent use.
 type Namespace struct {
 	srv     *Server
-	name    string
+	name    string           // as clients name it: "/chat"
+	host    string           // "" for the main host
+	full    string           // the key: "/chat", or "//otherhost.com/chat"
 	parent  *ParentNamespace // for a child created on demand
 	adapter adapter.Adapter
 	ackIDs  atomic.Uint64        // shared by every socket and broadcast, as in the official server
@@ -35,17 +38,35 @@ type Namespace struct {
 	serverSide  map[string]EventFunc
 }
 
-func newNamespace(srv *Server, name string) *Namespace {
-	ns := &Namespace{srv: srv, name: name, sockets: make(map[string]*Socket)}
-	ns.adapter = srv.cfg.Adapter(ns)
+func newNamespace(srv *Server, host, name string) *Namespace {
+	ns := &Namespace{srv: srv, name: name, host: host, full: fullName(host, name), sockets: make(map[string]*Socket)}
+	ns.adapter = srv.cfg.Adapter(adapterView{ns})
 	if r := srv.cfg.ConnectionStateRecovery; r != nil {
 		ns.recov = sessionStore(ns.adapter, r)
 	}
 	return ns
 }
 
-// Name returns the namespace name, such as "/" or "/chat".
+// Name returns the namespace name as clients use it, such as "/" or "/chat".
 func (ns *Namespace) Name() string { return ns.name }
+
+// Host returns the virtual host of the namespace, "" for the main host.
+func (ns *Namespace) Host() string { return ns.host }
+
+// FullName returns the name that tells the namespace apart from every
+// other: "/chat" for the main host, "//otherhost.com/chat" for another.
+func (ns *Namespace) FullName() string { return ns.full }
+
+// adapterView is the namespace as its adapter sees it: named by its full
+// name, so a cluster adapter keys its channels per host and tenants never
+// mix.
+type adapterView struct{ ns *Namespace }
+
+func (v adapterView) Name() string { return v.ns.full }
+
+func (v adapterView) ServerSideEvent(p *parser.Packet, ack func(args []byte)) {
+	v.ns.ServerSideEvent(p, ack)
+}
 
 // Use adds a connection middleware.
 func (ns *Namespace) Use(m Middleware) {

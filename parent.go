@@ -28,8 +28,9 @@ type ParentNamespace struct {
 	onConnect   []func(*Socket)
 }
 
-// OfRegexp returns a parent of the namespaces whose names match re (the
-// whole name is what re sees, e.g. ^/dyn-\d+$).
+// OfRegexp returns a parent of the namespaces whose full names match re
+// (the whole full name is what re sees, e.g. ^/dyn-\d+$; a virtual host's
+// names are //<host><name>).
 func (srv *Server) OfRegexp(re *regexp.Regexp) *ParentNamespace {
 	return srv.OfFunc(func(_ context.Context, name string, _ json.RawMessage) bool {
 		return re.MatchString(name)
@@ -113,18 +114,19 @@ func (pb ParentBroadcast) Emit(event string, args ...any) error {
 
 // child returns the child for name, creating it. A namespace created
 // meanwhile under that name (by Of or another connect) is reused.
-func (p *ParentNamespace) child(name string) *Namespace {
+func (p *ParentNamespace) child(host, name string) *Namespace {
 	srv := p.srv
+	full := fullName(host, name)
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
-	if ns, ok := srv.nsps[name]; ok {
+	if ns, ok := srv.nsps[full]; ok {
 		return ns
 	}
-	ns := newNamespace(srv, name)
+	ns := newNamespace(srv, host, name)
 	ns.parent = p
-	srv.nsps[name] = ns
+	srv.nsps[full] = ns
 	p.mu.Lock()
-	p.children[name] = ns
+	p.children[full] = ns
 	p.mu.Unlock()
 	return ns
 }
@@ -153,13 +155,13 @@ func (ns *Namespace) removeIfEmpty() {
 	ns.mu.RLock()
 	empty := len(ns.sockets) == 0 && ns.connecting == 0
 	ns.mu.RUnlock()
-	if !empty || srv.nsps[ns.name] != ns {
+	if !empty || srv.nsps[ns.full] != ns {
 		srv.mu.Unlock()
 		return
 	}
-	delete(srv.nsps, ns.name)
+	delete(srv.nsps, ns.full)
 	p.mu.Lock()
-	delete(p.children, ns.name)
+	delete(p.children, ns.full)
 	p.mu.Unlock()
 	srv.mu.Unlock()
 	ns.adapter.Close()

@@ -32,6 +32,10 @@ type Server struct {
 // NewServer returns a server. A nil cfg means the defaults.
 func NewServer(cfg *Config) *Server {
 	srv := &Server{cfg: cfg.withDefaults(), nsps: make(map[string]*Namespace)}
+	if srv.cfg.MainHost != nil && srv.cfg.EngineIO.Tenant == nil {
+		// Virtual hosts: each Engine.IO session belongs to its host.
+		srv.cfg.EngineIO.Tenant = srv.tenantOf
+	}
 	srv.engine = engineio.NewServer(engineHandler{srv}, &srv.cfg.EngineIO)
 	srv.main = srv.Of("/")
 	return srv
@@ -61,18 +65,22 @@ func (srv *Server) Engine() *engineio.Server { return srv.engine }
 func (srv *Server) EngineHandler() engineio.Handler { return engineHandler{srv} }
 
 // Of returns the namespace with the given name, creating it if needed.
-// "chat" and "/chat" are the same namespace; "" is "/".
+// "chat" and "/chat" are the same namespace; "" is "/". A name of the form
+// //<host>/<name> is the namespace of a virtual host (see Config.MainHost).
+// Namespaces created by Of are permanent.
 func (srv *Server) Of(name string) *Namespace {
+	host, name := splitFullName(name)
 	if !strings.HasPrefix(name, "/") {
 		name = "/" + name
 	}
+	full := fullName(host, name)
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
-	if ns, ok := srv.nsps[name]; ok {
+	if ns, ok := srv.nsps[full]; ok {
 		return ns
 	}
-	ns := newNamespace(srv, name)
-	srv.nsps[name] = ns
+	ns := newNamespace(srv, host, name)
+	srv.nsps[full] = ns
 	return ns
 }
 
