@@ -23,6 +23,7 @@ type client struct {
 	sockets   map[string]*Socket // by namespace, connecting ones included
 	connected bool               // some namespace connected: no connect timeout
 	closed    bool
+	created   int // namespaces this connection created (guarded by srv.mu)
 	timer     *time.Timer
 }
 
@@ -109,7 +110,7 @@ func (c *client) connect(name string, auth []byte) {
 	}
 	host := c.conn.Tenant()
 	full := fullName(host, name)
-	if ns := c.srv.namespace(full); ns != nil {
+	if ns := c.srv.acquire(full); ns != nil {
 		c.join(ns, auth)
 		return
 	}
@@ -126,20 +127,25 @@ func (c *client) connect(name string, auth []byte) {
 	c.srv.wg.Add(1)
 	go func() {
 		defer c.srv.wg.Done()
-		var ns *Namespace
-		if p := c.srv.findParent(c.conn.Context(), full, auth); p != nil {
-			ns = p.child(host, name)
+		ns, err := c.srv.createBySetup(c, host, name)
+		if ns == nil && err == nil {
+			if p := c.srv.findParent(c.conn.Context(), full, auth); p != nil {
+				ns, err = p.child(c, host, name)
+			}
 		}
 		c.mu.Lock()
 		if c.sockets[name] == nil {
 			delete(c.sockets, name)
 		}
 		c.mu.Unlock()
-		if ns == nil {
+		switch {
+		case err != nil:
+			c.writeConnectError(name, &ConnectError{Message: "Too many namespaces"})
+		case ns == nil:
 			c.writeConnectError(name, &ConnectError{Message: "Invalid namespace"})
-			return
+		default:
+			c.join(ns, auth)
 		}
-		c.join(ns, auth)
 	}()
 }
 
@@ -150,6 +156,10 @@ func (c *client) join(ns *Namespace, auth []byte) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
+		ns.mu.Lock()
+		ns.connecting--
+		ns.mu.Unlock()
+		ns.released()
 		return
 	}
 	c.sockets[name] = s

@@ -53,6 +53,19 @@ type Config struct {
 	// and must be a valid host name or IP address.
 	HostFunc func(r *http.Request) string
 
+	// Retirement is how long a namespace created by SetupNamespace waits,
+	// once empty, before it is deleted (default 10s; per namespace
+	// SetRetirement).
+	Retirement time.Duration
+	// MaxNamespaces caps the live namespaces (default 10,000),
+	// MaxNamespacesPerHost those of one virtual host (default 1,000), and
+	// MaxNamespacesPerConnection those one connection may create (default
+	// 32). A CONNECT past a cap gets the connect_error "Too many
+	// namespaces" and creates nothing.
+	MaxNamespaces              int
+	MaxNamespacesPerHost       int
+	MaxNamespacesPerConnection int
+
 	// ConnectionStateRecovery, when set, lets a client that lost its
 	// connection get its socket and the events it missed back (see
 	// Recovery). Off when nil, as upstream.
@@ -92,6 +105,18 @@ func (c *Config) withDefaults() Config {
 	}
 	if s.MaxPendingEvents <= 0 {
 		s.MaxPendingEvents = DefaultMaxPendingEvents
+	}
+	if s.Retirement <= 0 {
+		s.Retirement = DefaultRetirement
+	}
+	if s.MaxNamespaces <= 0 {
+		s.MaxNamespaces = DefaultMaxNamespaces
+	}
+	if s.MaxNamespacesPerHost <= 0 {
+		s.MaxNamespacesPerHost = DefaultMaxNamespacesPerHost
+	}
+	if s.MaxNamespacesPerConnection <= 0 {
+		s.MaxNamespacesPerConnection = DefaultMaxNamespacesPerConnection
 	}
 	if s.Adapter == nil {
 		s.Adapter = adapter.New

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/dynamicio/dynamicio/adapter"
 	"github.com/dynamicio/dynamicio/parser"
@@ -32,10 +33,17 @@ type Namespace struct {
 
 	mu          sync.RWMutex
 	sockets     map[string]*Socket
-	connecting  int // sockets in middlewares: they keep a child alive
+	connecting  int // sockets on their way in: they keep the namespace alive
 	middlewares []Middleware
 	onConnect   []func(*Socket)
 	serverSide  map[string]EventFunc
+
+	// retirement (namespaces from SetupNamespace)
+	setupDone bool
+	retire    time.Duration // <= 0: permanent
+	retireGen uint64        // bumped by every hold and schedule: stale expiries are skipped
+	expiresAt time.Time
+	onExpire  []func(*Namespace)
 }
 
 func newNamespace(srv *Server, host, name string) *Namespace {
@@ -120,11 +128,10 @@ func (ns *Namespace) Emit(event string, args ...any) error {
 }
 
 // connect runs the middlewares for a new socket, off the reading
-// goroutine, then connects it or refuses it.
+// goroutine, then connects it or refuses it. The namespace was held for it.
 func (ns *Namespace) connect(s *Socket) {
 	ns.mu.Lock()
 	mws := ns.middlewares
-	ns.connecting++
 	ns.mu.Unlock()
 	if p := ns.parent; p != nil {
 		p.mu.RLock()
@@ -148,7 +155,7 @@ func (ns *Namespace) connect(s *Socket) {
 				ns.connecting--
 				ns.mu.Unlock()
 				s.refuse(ce)
-				ns.removeIfEmpty()
+				ns.released()
 				return
 			}
 		}
@@ -166,7 +173,7 @@ func (ns *Namespace) doConnect(s *Socket) {
 	handlers := ns.onConnect
 	ns.mu.Unlock()
 	if !ok {
-		ns.removeIfEmpty() // the connection closed meanwhile
+		ns.released() // the connection closed meanwhile
 		return
 	}
 	if p := ns.parent; p != nil {
@@ -197,5 +204,5 @@ func (ns *Namespace) remove(s *Socket) {
 		delete(ns.sockets, s.id)
 	}
 	ns.mu.Unlock()
-	ns.removeIfEmpty()
+	ns.released()
 }

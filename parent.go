@@ -114,21 +114,28 @@ func (pb ParentBroadcast) Emit(event string, args ...any) error {
 
 // child returns the child for name, creating it. A namespace created
 // meanwhile under that name (by Of or another connect) is reused.
-func (p *ParentNamespace) child(host, name string) *Namespace {
+func (p *ParentNamespace) child(c *client, host, name string) (*Namespace, error) {
 	srv := p.srv
 	full := fullName(host, name)
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
 	if ns, ok := srv.nsps[full]; ok {
-		return ns
+		ns.hold()
+		return ns, nil
+	}
+	if err := srv.checkLimitsLocked(c, host); err != nil {
+		return nil, err
 	}
 	ns := newNamespace(srv, host, name)
 	ns.parent = p
+	ns.hold()
 	srv.nsps[full] = ns
+	srv.hostCounts[host]++
+	c.created++
 	p.mu.Lock()
 	p.children[full] = ns
 	p.mu.Unlock()
-	return ns
+	return ns, nil
 }
 
 // findParent asks the parents, in order, whether name may be created.
@@ -160,6 +167,9 @@ func (ns *Namespace) removeIfEmpty() {
 		return
 	}
 	delete(srv.nsps, ns.full)
+	if srv.hostCounts[ns.host]--; srv.hostCounts[ns.host] <= 0 {
+		delete(srv.hostCounts, ns.host)
+	}
 	p.mu.Lock()
 	delete(p.children, ns.full)
 	p.mu.Unlock()

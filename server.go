@@ -19,10 +19,14 @@ type Server struct {
 	cfg    Config
 	engine *engineio.Server
 
-	mu      sync.RWMutex
-	nsps    map[string]*Namespace
-	parents []*ParentNamespace
-	main    *Namespace
+	mu         sync.RWMutex
+	nsps       map[string]*Namespace // by full name
+	hostCounts map[string]int        // live namespaces per host
+	parents    []*ParentNamespace
+	setups     setups
+	creating   map[string]*creation // namespaces being set up
+	main       *Namespace
+	expiry     expiry // retires idle dynamic namespaces
 
 	closing     atomic.Bool
 	wg          sync.WaitGroup // socket dispatchers and connect middlewares
@@ -31,7 +35,8 @@ type Server struct {
 
 // NewServer returns a server. A nil cfg means the defaults.
 func NewServer(cfg *Config) *Server {
-	srv := &Server{cfg: cfg.withDefaults(), nsps: make(map[string]*Namespace)}
+	srv := &Server{cfg: cfg.withDefaults(), nsps: make(map[string]*Namespace), hostCounts: make(map[string]int)}
+	srv.expiry.srv = srv
 	if srv.cfg.MainHost != nil && srv.cfg.EngineIO.Tenant == nil {
 		// Virtual hosts: each Engine.IO session belongs to its host.
 		srv.cfg.EngineIO.Tenant = srv.tenantOf
@@ -81,6 +86,19 @@ func (srv *Server) Of(name string) *Namespace {
 	}
 	ns := newNamespace(srv, host, name)
 	srv.nsps[full] = ns
+	srv.hostCounts[host]++
+	return ns
+}
+
+// acquire returns the namespace full, held for one socket on its way in
+// (so it cannot retire meanwhile), or nil.
+func (srv *Server) acquire(full string) *Namespace {
+	srv.mu.RLock()
+	defer srv.mu.RUnlock()
+	ns := srv.nsps[full]
+	if ns != nil {
+		ns.hold()
+	}
 	return ns
 }
 
@@ -142,6 +160,7 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 			err = ctx.Err()
 		}
 	}
+	srv.expiry.stop()
 	for _, ns := range nsps {
 		ns.adapter.Close()
 	}
