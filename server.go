@@ -167,6 +167,15 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 	return err
 }
 
+// Close shuts the server down at once: Shutdown with a context that is
+// already done, so nothing waits.
+func (srv *Server) Close() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	srv.Shutdown(ctx)
+	return nil
+}
+
 // engineHandler connects the Engine.IO sessions to Socket.IO clients.
 type engineHandler struct{ srv *Server }
 

@@ -183,7 +183,9 @@ func (srv *Server) createBySetup(c *client, host, name string) (*Namespace, erro
 			ns.hold()
 			srv.nsps[full] = ns
 			srv.hostCounts[host]++
-			c.created++
+			if c != nil {
+				c.created++
+			}
 			cr.ns = ns
 		}
 		srv.mu.Unlock()
