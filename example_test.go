@@ -5,8 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net"
 	"net/http"
+	"os"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/dynamicio/dynamicio"
@@ -105,4 +109,34 @@ func ExampleRecovery() {
 		}
 		s.Join("news")
 	})
+}
+
+// dynamic.io's usage example in Go: a main host whose clients see the plain
+// namespaces, www. stripped, every other host with namespaces of its own,
+// and every namespace set up on first use, kept 30 s once idle, logging its
+// connects and disconnects by full name.
+func Example_dynamicio() {
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	srv := dynamicio.NewServer(&dynamicio.Config{
+		MainHost: dynamicio.ExactHost("example.com"),
+		HostFunc: func(r *http.Request) string {
+			host, _, err := net.SplitHostPort(r.Host)
+			if err != nil {
+				host = r.Host
+			}
+			return strings.TrimPrefix(strings.ToLower(host), "www.")
+		},
+	})
+	srv.SetupNamespace("*", func(ns *dynamicio.Namespace, match []string) bool {
+		ns.SetRetirement(30 * time.Second)
+		ns.OnConnection(func(s *dynamicio.Socket) {
+			log.Info("connect", "namespace", ns.FullName(), "socket", s.ID())
+			s.OnDisconnect(func(reason dynamicio.DisconnectReason) {
+				log.Info("disconnect", "namespace", ns.FullName(), "socket", s.ID(), "reason", string(reason))
+			})
+		})
+		ns.OnExpire(func(ns *dynamicio.Namespace) { log.Info("retired", "namespace", ns.FullName()) })
+		return true
+	})
+	http.Handle("/socket.io/", srv)
 }
