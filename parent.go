@@ -129,8 +129,7 @@ func (p *ParentNamespace) child(c *client, host, name string) (*Namespace, error
 	ns := newNamespace(srv, host, name)
 	ns.parent = p
 	ns.hold()
-	srv.nsps[full] = ns
-	srv.hostCounts[host]++
+	srv.addLocked(ns)
 	c.created++
 	p.mu.Lock()
 	p.children[full] = ns
@@ -166,10 +165,7 @@ func (ns *Namespace) removeIfEmpty() {
 		srv.mu.Unlock()
 		return
 	}
-	delete(srv.nsps, ns.full)
-	if srv.hostCounts[ns.host]--; srv.hostCounts[ns.host] <= 0 {
-		delete(srv.hostCounts, ns.host)
-	}
+	srv.forgetLocked(ns)
 	p.mu.Lock()
 	delete(p.children, ns.full)
 	p.mu.Unlock()

@@ -85,9 +85,22 @@ func (srv *Server) Of(name string) *Namespace {
 		return ns
 	}
 	ns := newNamespace(srv, host, name)
-	srv.nsps[full] = ns
-	srv.hostCounts[host]++
+	srv.addLocked(ns)
 	return ns
+}
+
+// addLocked registers a namespace. srv.mu held.
+func (srv *Server) addLocked(ns *Namespace) {
+	srv.nsps[ns.full] = ns
+	srv.hostCounts[ns.host]++
+}
+
+// forgetLocked unregisters a namespace. srv.mu held.
+func (srv *Server) forgetLocked(ns *Namespace) {
+	delete(srv.nsps, ns.full)
+	if srv.hostCounts[ns.host]--; srv.hostCounts[ns.host] <= 0 {
+		delete(srv.hostCounts, ns.host)
+	}
 }
 
 // acquire returns the namespace full, held for one socket on its way in

@@ -181,8 +181,7 @@ func (srv *Server) createBySetup(c *client, host, name string) (*Namespace, erro
 		delete(srv.creating, full)
 		if ok {
 			ns.hold()
-			srv.nsps[full] = ns
-			srv.hostCounts[host]++
+			srv.addLocked(ns)
 			if c != nil {
 				c.created++
 			}
@@ -282,11 +281,7 @@ func (srv *Server) retireIfIdle(ns *Namespace, gen uint64) {
 	ok := ns.retireGen == gen && len(ns.sockets) == 0 && ns.connecting == 0 && srv.nsps[ns.full] == ns
 	var callbacks []func(*Namespace)
 	if ok {
-		delete(srv.nsps, ns.full)
-		srv.hostCounts[ns.host]--
-		if srv.hostCounts[ns.host] <= 0 {
-			delete(srv.hostCounts, ns.host)
-		}
+		srv.forgetLocked(ns)
 		ns.expiresAt = time.Time{}
 		callbacks = ns.onExpire
 	}

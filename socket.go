@@ -468,12 +468,17 @@ func (s *Socket) dispatch(f func()) bool {
 		return false
 	}
 	s.queue = append(s.queue, f)
+	s.startLocked()
+	return true
+}
+
+// startLocked starts the event goroutine unless it runs. s.qmu held.
+func (s *Socket) startLocked() {
 	if !s.running {
 		s.running = true
 		s.ns.srv.wg.Add(1)
 		go s.run()
 	}
-	return true
 }
 
 func (s *Socket) run() {
@@ -540,10 +545,6 @@ func (s *Socket) closeWith(reason DisconnectReason, notify bool) {
 		}
 		s.cancel()
 	})
-	if !s.running {
-		s.running = true
-		s.ns.srv.wg.Add(1)
-		go s.run()
-	}
+	s.startLocked()
 	s.qmu.Unlock()
 }
