@@ -149,26 +149,3 @@ func (srv *Server) findParent(ctx context.Context, name string, auth json.RawMes
 	}
 	return nil
 }
-
-// removeIfEmpty deletes an empty child namespace (Config.CleanupEmptyChildNamespaces).
-func (ns *Namespace) removeIfEmpty() {
-	p := ns.parent
-	if p == nil || !ns.srv.cfg.CleanupEmptyChildNamespaces {
-		return
-	}
-	srv := ns.srv
-	srv.mu.Lock()
-	ns.mu.RLock()
-	empty := len(ns.sockets) == 0 && ns.connecting == 0
-	ns.mu.RUnlock()
-	if !empty || srv.nsps[ns.full] != ns {
-		srv.mu.Unlock()
-		return
-	}
-	srv.forgetLocked(ns)
-	p.mu.Lock()
-	delete(p.children, ns.full)
-	p.mu.Unlock()
-	srv.mu.Unlock()
-	ns.adapter.Close()
-}

@@ -490,6 +490,42 @@ func TestParentNamespaces(t *testing.T) {
 	}
 }
 
+// A parent's children retire through the namespace retirement path: with
+// CleanupEmptyChildNamespaces at once, otherwise after a retirement set on
+// them; either way OnExpire runs and the parent forgets them.
+func TestChildRetirement(t *testing.T) {
+	t.Parallel()
+	for _, cleanup := range []bool{true, false} {
+		srv, url := newTestServer(t, &Config{CleanupEmptyChildNamespaces: cleanup})
+		expired := make(chan string, 1)
+		parent := srv.OfRegexp(regexp.MustCompile(`^/room-\d+$`))
+		parent.OnConnection(func(s *Socket) {
+			ns := s.Namespace()
+			if !cleanup {
+				ns.SetRetirement(50 * time.Millisecond)
+			}
+			ns.OnExpire(func(ns *Namespace) { expired <- ns.Name() })
+		})
+		c := dial(t, url)
+		c.connect("/room-1")
+		if n := len(parent.Children()); n != 1 {
+			t.Fatalf("cleanup=%v: %d children, want 1", cleanup, n)
+		}
+		c.send("1/room-1,")
+		select {
+		case name := <-expired:
+			if name != "/room-1" {
+				t.Errorf("cleanup=%v: expired %q", cleanup, name)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("cleanup=%v: OnExpire did not run", cleanup)
+		}
+		if n := len(parent.Children()); n != 0 || srv.namespace("/room-1") != nil {
+			t.Errorf("cleanup=%v: retired child still known (%d children)", cleanup, n)
+		}
+	}
+}
+
 func TestBroadcastWithAcksAndFetch(t *testing.T) {
 	t.Parallel()
 	srv, url := newTestServer(t, nil)

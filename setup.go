@@ -256,11 +256,18 @@ func (ns *Namespace) hold() {
 }
 
 // released runs when a socket left or failed to join: an idle namespace
-// that retires is scheduled for it (and a parent's empty child removed).
+// that retires is scheduled for it. A parent's child with
+// Config.CleanupEmptyChildNamespaces retires at once, through the same
+// path, so its OnExpire callbacks run too.
 func (ns *Namespace) released() {
-	ns.removeIfEmpty()
 	ns.mu.Lock()
 	idle := len(ns.sockets) == 0 && ns.connecting == 0
+	if idle && ns.parent != nil && ns.srv.cfg.CleanupEmptyChildNamespaces {
+		gen := ns.retireGen
+		ns.mu.Unlock()
+		ns.srv.retireIfIdle(ns, gen)
+		return
+	}
 	if !idle || ns.retire <= 0 || !ns.expiresAt.IsZero() {
 		ns.mu.Unlock()
 		return
@@ -286,6 +293,11 @@ func (srv *Server) retireIfIdle(ns *Namespace, gen uint64) {
 		callbacks = ns.onExpire
 	}
 	ns.mu.Unlock()
+	if ok && ns.parent != nil {
+		ns.parent.mu.Lock()
+		delete(ns.parent.children, ns.full)
+		ns.parent.mu.Unlock()
+	}
 	srv.mu.Unlock()
 	if !ok {
 		return
