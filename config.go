@@ -84,6 +84,15 @@ type Config struct {
 	// e.g. os.DirFS("node_modules/socket.io-client/dist"). Off when nil.
 	ClientFS fs.FS
 
+	// PublicStatus serves the status page at <Path>status (by default
+	// /socket.io/status): for the requesting host only, its live
+	// namespaces, their rooms and sockets (id, remote address, transport,
+	// rooms) and the countdown of idle ones to retirement; as HTML, or as
+	// JSON with ?format=json or "Accept: application/json" (schema in
+	// package status). Anyone who can reach the server can read it, so it
+	// is off by default; Server.Status gives the same data to code.
+	PublicStatus bool
+
 	// Logger receives diagnostics (default: discarded).
 	Logger *slog.Logger
 }

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/dynamicio/dynamicio/engineio"
+	"github.com/dynamicio/dynamicio/status"
 )
 
 // Server is a Socket.IO server: an http.Handler (mount it at its Path,
@@ -31,6 +32,8 @@ type Server struct {
 	closing     atomic.Bool
 	wg          sync.WaitGroup // socket dispatchers and connect middlewares
 	clientFiles clientCache    // the client bundle, read once (Config.ClientFS)
+	statusPath  string         // Config.PublicStatus
+	statusPage  http.Handler
 }
 
 // NewServer returns a server. A nil cfg means the defaults.
@@ -41,6 +44,8 @@ func NewServer(cfg *Config) *Server {
 		// Virtual hosts: each Engine.IO session belongs to its host.
 		srv.cfg.EngineIO.Tenant = srv.tenantOf
 	}
+	srv.statusPath = strings.TrimSuffix(srv.cfg.Path, "/") + "/status"
+	srv.statusPage = status.Handler(srv.requestStatus)
 	srv.engine = engineio.NewServer(engineHandler{srv}, &srv.cfg.EngineIO)
 	srv.main = srv.Of("/")
 	return srv
@@ -50,6 +55,10 @@ func NewServer(cfg *Config) *Server {
 // Config.ClientFS is set).
 func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if srv.cfg.ClientFS != nil && srv.serveClient(w, r) {
+		return
+	}
+	if srv.cfg.PublicStatus && r.URL.Path == srv.statusPath {
+		srv.statusPage.ServeHTTP(w, r)
 		return
 	}
 	srv.engine.ServeHTTP(w, r)
