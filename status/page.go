@@ -159,7 +159,8 @@ const pageScriptText = `
 
 var pageScript = strings.ReplaceAll(pageScriptText, "REFRESH_MS", strconv.Itoa(int(Refresh/time.Millisecond)))
 
-var page = template.Must(template.New("status").Parse(pageHead + "<script>" + pageScript + "</script>" + pageTail))
+// The script comes last, when the elements it looks up exist.
+var page = template.Must(template.New("status").Parse(pageHead + pageBody + "<script>" + pageScript + "</script>\n</body>\n</html>\n"))
 
 const pageHead = `<!DOCTYPE html>
 <html lang="en">
@@ -173,9 +174,11 @@ body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; color: #222; }
 h1 { font-size: 1.4em; margin: 0 0 .3em; }
 .summary { color: #555; margin-bottom: 1em; }
 #state.live { color: #2a7; } #state.stale { color: #c33; }
-#filter { font: inherit; padding: .2em .4em; width: 20em; margin-bottom: 1em; }
+#filter { font: inherit; padding: .2em .4em; width: 20em; margin-right: 1em; }
 details.ns { border-top: 1px solid #ddd; padding: .3em 0; }
-details.ns > summary { cursor: pointer; display: grid; grid-template-columns: minmax(12em, 2fr) 8em 7em 12em; gap: 1em; }
+details.ns > summary { cursor: pointer; display: grid; grid-template-columns: 1em minmax(12em, 2fr) 8em 7em 12em; gap: .6em; }
+details.ns > summary::before { content: "▸"; color: #888; }
+details.ns[open] > summary::before { content: "▾"; }
 details.ns.empty > summary { color: #777; }
 .name, code { font-family: ui-monospace, monospace; overflow-wrap: anywhere; }
 table { border-collapse: collapse; margin: .5em 0 .5em 1.5em; }
@@ -186,12 +189,12 @@ th { font-weight: 600; color: #555; }
 </head>
 <body>
 <h1>dynamicio status — {{if .Host}}<span class="name">{{.Host}}</span>{{else}}main host{{end}}</h1>
-<input id="filter" type="search" placeholder="filter namespaces" aria-label="filter namespaces">
+<p><input id="filter" type="search" placeholder="filter namespaces" aria-label="filter namespaces"> <span id="state">updates every {{.Refresh}} s</span></p>
 `
 
-const pageTail = `
+const pageBody = `
 <main id="content">
-<p class="summary"><span id="namespace-count">{{.Namespaces}}</span> namespaces · <span id="socket-count">{{.Sockets}}</span> sockets · generated {{.Generated}} · <span id="state">updates every {{.Refresh}} s</span></p>
+<p class="summary"><span id="namespace-count">{{.Namespaces}}</span> namespaces · <span id="socket-count">{{.Sockets}}</span> sockets · generated {{.Generated}}</p>
 {{range .List}}
 <details class="ns{{if .Empty}} empty{{end}}" id="ns:{{.FullName}}" data-name="{{.FullName}}">
 <summary><span class="name">{{.Name}}</span><span>{{.Sockets}} sockets</span><span>{{.Rooms}} rooms</span><span class="expiry">{{.Expiry}}</span></summary>
@@ -214,6 +217,4 @@ const pageTail = `
 <p>No namespaces.</p>
 {{end}}
 </main>
-</body>
-</html>
 `

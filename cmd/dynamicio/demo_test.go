@@ -1,63 +1,22 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/dynamicio/dynamicio/internal/browsertest"
 	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
-}
-
-// chromiumPath is the Debian chromium package's launcher (what CI installs).
-const chromiumPath = "/usr/bin/chromium"
-
-// nodeDir is the Node project with engine.io-client, playwright-core and
-// browser.mjs.
-var nodeDir = filepath.Join("..", "..", "internal", "interop", "testdata")
-
-// requireBrowser skips the test when Chromium, Node or the npm packages are
-// missing, except in CI, where a missing browser must fail the run rather
-// than silently skip the check of the page.
-func requireBrowser(t *testing.T) string {
-	t.Helper()
-	dir, err := filepath.Abs(nodeDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var missing []string
-	if _, err := os.Stat(chromiumPath); err != nil {
-		missing = append(missing, chromiumPath+" (apt-get install chromium)")
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		missing = append(missing, "node")
-	}
-	for _, pkg := range []string{"playwright-core", "engine.io-client"} {
-		if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg)); err != nil {
-			missing = append(missing, pkg+" (make node-deps)")
-		}
-	}
-	if len(missing) > 0 {
-		msg := "missing: " + strings.Join(missing, ", ")
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return dir
 }
 
 // browserResult is the JSON line printed by testdata/browser.mjs.
@@ -78,7 +37,7 @@ type browserResult struct {
 // It caught nothing before it existed: 'eio.Socket is not a constructor'
 // shipped because only Node clients were tested.
 func TestDemoPageInChromium(t *testing.T) {
-	dir := requireBrowser(t)
+	dir := browsertest.Require(t, "engine.io-client")
 	logs := &recorder{}
 	handler, shutdown, err := newDemo(filepath.Join(dir, "node_modules", "engine.io-client", "dist"), slog.New(logs))
 	if err != nil {
@@ -96,34 +55,11 @@ func TestDemoPageInChromium(t *testing.T) {
 		}
 	})
 
-	const timeoutMs = 30000
-	arg, _ := json.Marshal(map[string]any{
-		"url":       ts.URL + "/",
-		"chromium":  chromiumPath,
-		"timeoutMs": timeoutMs,
-	})
-	// browser.mjs ends itself 20 s after timeoutMs; this is the backstop. On
-	// cancel, SIGTERM lets playwright-core close Chromium (which runs in its
-	// own process group) before Node exits; SIGKILL follows after WaitDelay.
-	ctx, cancel := context.WithTimeout(context.Background(), timeoutMs*time.Millisecond+30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", filepath.Join(dir, "browser.mjs"), string(arg))
-	cmd.Dir = dir
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = 10 * time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	runErr := cmd.Run() // the exit code repeats "ok", checked below
-	t.Logf("browser.mjs took %v", time.Since(start).Round(time.Millisecond))
-
 	var res browserResult
-	line := bytes.TrimSpace(stdout.Bytes())
-	if err := json.Unmarshal(line, &res); err != nil {
-		t.Fatalf("browser.mjs (%v) printed no result line: %v\nstdout: %s\nstderr: %s", runErr, err, line, stderr.String())
-	}
+	runErr := browsertest.Run(t, "browser.mjs", map[string]any{"url": ts.URL + "/"}, &res)
+	line, _ := json.Marshal(res)
 	if !res.OK || runErr != nil {
-		t.Errorf("page check failed (%v): %s\nstderr: %s", runErr, line, stderr.String())
+		t.Errorf("page check failed (%v): %s", runErr, line)
 	}
 	if res.State != "open" || res.Transport != "websocket" || !res.Echo {
 		t.Errorf("page shows state %q, transport %q, echo %v; want open, websocket, true", res.State, res.Transport, res.Echo)

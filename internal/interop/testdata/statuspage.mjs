@@ -1,0 +1,200 @@
+// statuspage.mjs reads the status page (dynamicio's Config.PublicStatus) in
+// headless Chromium the way a person would and reports what it shows; the
+// Go test (internal/interop/statuspage_test.go) judges it.
+//
+// Usage: node statuspage.mjs '<json>'
+//
+//   {"url":"http://main.test:PORT/socket.io/status","chromium":"/usr/bin/chromium",
+//    "timeoutMs":30000,"expand":"/chat","filter":"chat",
+//    "waitSocketCount":"3","screenshot":"/optional/path.png"}
+//
+// Host names ending in .test resolve to 127.0.0.1 (so each virtual host has
+// a URL of its own); every other name but 127.0.0.1 does not resolve.
+// Steps: load the page; read its title, heading, summary and namespace
+// rows; open the namespace whose full name is "expand" and read its socket
+// and room tables; type "filter" into the filter box and count the rows
+// left visible; then, with "waitSocketCount", wait until the page updated
+// itself to show that many sockets and check that the opened namespace is
+// still open and the filter still applied. It also reports whether any
+// <img> exists and whether window.__pwned was set (markup smuggled in
+// through names must show as text, never run).
+//
+// Output: one JSON line on stdout, always: {"ok":…, "title":…, "heading":…,
+// "summary":…, "rows":[{"name","text","hidden"}], "sockets":[[cells]],
+// "rooms":[[cells]], "visibleAfterFilter":n, "afterRefresh":{…}|null,
+// "images":n, "pwned":bool, "consoleErrors":[], "error":…}.
+// ok means every step ran and no console error occurred. Exit code 0 iff ok.
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const params = JSON.parse(process.argv[2] ?? "{}");
+const timeoutMs = params.timeoutMs ?? 30000;
+const deadline = Date.now() + timeoutMs;
+const left = () => Math.max(1, deadline - Date.now());
+
+const result = {
+  ok: false,
+  title: null,
+  heading: null,
+  summary: null,
+  rows: [],
+  sockets: [],
+  rooms: [],
+  visibleAfterFilter: null,
+  afterRefresh: null,
+  images: null,
+  pwned: null,
+  consoleErrors: [],
+  error: null,
+};
+
+let printed = false;
+function finish(code) {
+  if (printed) return;
+  printed = true;
+  // The line can be large: exit once it is flushed to the pipe.
+  process.stdout.write(JSON.stringify(result) + "\n", () => process.exit(code));
+}
+setTimeout(() => {
+  result.ok = false;
+  result.error ??= `hard stop ${timeoutMs + 20000}ms after start`;
+  finish(1);
+}, timeoutMs + 20000).unref();
+process.on("unhandledRejection", (err) => console.error(`unhandled rejection: ${err}`));
+
+function withTimeout(p, ms, what) {
+  let timer;
+  const t = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms}ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+// readTable returns the cells of a table's data rows as text.
+const readTable = (sel) =>
+  [...document.querySelectorAll(sel + " tr")]
+    .filter((tr) => tr.querySelector("td"))
+    .map((tr) => [...tr.querySelectorAll("td")].map((td) => td.innerText));
+
+async function main() {
+  if (!params.url || !params.chromium) throw new Error('"url" and "chromium" are required');
+  const origin = new URL(params.url).origin;
+  const userDataDir = mkdtempSync(join(tmpdir(), "dynamicio-chromium-"));
+  let context;
+  try {
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: params.chromium,
+      headless: true,
+      timeout: left(),
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--host-resolver-rules=MAP *.test 127.0.0.1, MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+      ],
+    });
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.on("console", (msg) => {
+      if (msg.type() !== "error") return;
+      const url = msg.location()?.url ?? "";
+      if (url.endsWith("/favicon.ico") || msg.text().includes("favicon.ico")) return;
+      result.consoleErrors.push(url ? `${msg.text()} (${url})` : msg.text());
+    });
+    page.on("pageerror", (err) => result.consoleErrors.push(`pageerror: ${err.message}`));
+    page.on("request", (req) => {
+      const u = new URL(req.url());
+      if (/^(https?|wss?):$/.test(u.protocol) && u.origin !== origin) {
+        result.consoleErrors.push(`request off the page's host: ${req.url()}`);
+      }
+    });
+
+    try {
+      await page.goto(params.url, { timeout: left(), waitUntil: "load" });
+      Object.assign(
+        result,
+        await page.evaluate(() => ({
+          title: document.title,
+          heading: document.querySelector("h1")?.innerText ?? null,
+          summary: document.querySelector(".summary")?.innerText ?? null,
+          rows: [...document.querySelectorAll("details.ns")].map((d) => ({
+            name: d.querySelector("summary .name")?.innerText ?? null,
+            text: d.querySelector("summary")?.innerText ?? null,
+            hidden: d.hidden,
+          })),
+        })),
+      );
+      if (params.expand) {
+        const id = "ns:" + params.expand;
+        await page.locator(`[id="${id}"] > summary`).click({ timeout: left() });
+        await page.waitForFunction((id) => document.getElementById(id)?.open, id, { timeout: left() });
+        result.sockets = await page.evaluate(readTable, `[id="${id}"] table.sockets`);
+        result.rooms = await page.evaluate(readTable, `[id="${id}"] table.rooms`);
+      }
+      if (params.filter) {
+        await page.locator("#filter").fill(params.filter, { timeout: left() });
+        result.visibleAfterFilter = await page.evaluate(
+          () => [...document.querySelectorAll("details.ns")].filter((d) => !d.hidden).length,
+        );
+      }
+      if (params.waitSocketCount) {
+        await page.waitForFunction(
+          (n) => document.getElementById("socket-count")?.innerText === n,
+          params.waitSocketCount,
+          { timeout: left(), polling: 200 },
+        );
+        result.afterRefresh = await page.evaluate((expand) => ({
+          state: document.getElementById("state")?.innerText ?? null,
+          summary: document.querySelector(".summary")?.innerText ?? null,
+          stillOpen: expand ? !!document.getElementById("ns:" + expand)?.open : null,
+          visible: [...document.querySelectorAll("details.ns")].filter((d) => !d.hidden).length,
+        }), params.expand ?? null);
+        if (params.expand) {
+          result.sockets = await page.evaluate(readTable, `[id="ns:${params.expand}"] table.sockets`);
+        }
+      }
+    } finally {
+      const seen = await withTimeout(
+        page.evaluate(() => ({ images: document.images.length, pwned: window.__pwned === 1 })),
+        5000,
+        "reading the page",
+      ).catch((e) => {
+        console.error(String(e));
+        return null;
+      });
+      if (seen) Object.assign(result, seen);
+      if (params.screenshot) {
+        await page
+          .screenshot({ path: params.screenshot, fullPage: true, timeout: 5000 })
+          .catch((e) => console.error(`screenshot: ${e}`));
+      }
+    }
+  } finally {
+    if (context) {
+      await withTimeout(context.close(), 5000, "closing chromium").catch((e) => console.error(String(e)));
+    }
+    try {
+      rmSync(userDataDir, { recursive: true, force: true, maxRetries: 5 });
+    } catch (e) {
+      console.error(`removing ${userDataDir}: ${e}`);
+    }
+  }
+  result.ok = result.consoleErrors.length === 0;
+  if (!result.ok) result.error = "console errors";
+}
+
+main().then(
+  () => finish(result.ok ? 0 : 1),
+  (err) => {
+    result.ok = false;
+    result.error = String(err?.stack ?? err);
+    finish(1);
+  },
+);
