@@ -21,6 +21,11 @@
 // every socket is disconnected (DISCONNECT packets) and the Manager closed;
 // these late events are not printed.
 // "msgpack":true uses socket.io-msgpack-parser 3.x (4.x client only).
+// "loopbackHosts":true resolves every host name of "url" to 127.0.0.1
+// (an http.Agent with its own lookup), so a URL like
+// http://other.test:PORT reaches the server under test with that Host
+// header, over polling and WebSocket alike (browsers' XHR and Node's
+// xmlhttprequest refuse a Host set through extraHeaders).
 //
 // Values: args, replies and auth are JSON; an object {"$binary":"<base64>"}
 // anywhere inside args/replies (top level or nested) is sent as a Buffer, and
@@ -264,6 +269,13 @@ async function main() {
   } else {
     Manager = (await import("socket.io-client")).Manager;
     if (cfg.msgpack === true) opts.parser = (await import("socket.io-msgpack-parser")).default;
+  }
+  if (cfg.loopbackHosts === true) {
+    const { Agent } = await import("node:http");
+    opts.agent = new Agent({
+      lookup: (_host, o, cb) =>
+        o && o.all ? cb(null, [{ address: "127.0.0.1", family: 4 }]) : cb(null, "127.0.0.1", 4),
+    });
   }
   if (cfg.managerOpts && typeof cfg.managerOpts === "object") Object.assign(opts, cfg.managerOpts);
 
