@@ -24,6 +24,7 @@ type client struct {
 	connected bool               // some namespace connected: no connect timeout
 	closed    bool
 	created   int // namespaces this connection created (guarded by srv.mu)
+	creating  int // CONNECTs to names not live yet, being resolved (guarded by mu)
 	timer     *time.Timer
 }
 
@@ -117,11 +118,21 @@ func (c *client) connect(name string, auth []byte) {
 	// Maybe a parent creates it; its matcher may take time, so it runs off
 	// the reading goroutine. The name is reserved meanwhile, so a second
 	// CONNECT to it is a duplicate, as it would be upstream.
+	// A connection may create only so many namespaces, so it need not
+	// resolve more names than that at once: a flood of CONNECTs to new
+	// names (with a slow parent matcher, say) holds at most
+	// MaxNamespacesPerConnection goroutines.
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
 		return
 	}
+	if c.creating >= c.srv.cfg.MaxNamespacesPerConnection {
+		c.mu.Unlock()
+		c.writeConnectError(name, &ConnectError{Message: "Too many namespaces"})
+		return
+	}
+	c.creating++
 	c.sockets[name] = nil
 	c.mu.Unlock()
 	c.srv.wg.Add(1)
@@ -134,6 +145,7 @@ func (c *client) connect(name string, auth []byte) {
 			}
 		}
 		c.mu.Lock()
+		c.creating--
 		if c.sockets[name] == nil {
 			delete(c.sockets, name)
 		}
