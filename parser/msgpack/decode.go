@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/dynamicio/dynamicio/parser"
@@ -149,7 +150,7 @@ func Decode(data []byte, opts parser.DecoderOptions) (*parser.Packet, error) {
 	if !typeSet || !typeOK || typ > uint64(parser.ConnectError) {
 		return nil, errType
 	}
-	if !nspOK || len(nsp) == 0 || nsp[0] != '/' || len(nsp) > opts.MaxNamespaceLength || !utf8.Valid(nsp) {
+	if !nspOK || len(nsp) == 0 || nsp[0] != '/' || len(nsp) > opts.MaxNamespaceLength || !printable(nsp) {
 		return nil, parser.ErrNamespace
 	}
 	if !shape.valid(parser.Type(typ)) {
@@ -796,3 +797,18 @@ func appendPadded(dst []byte, v, width int) []byte {
 // count converts a declared element count to int without overflow on 32-bit
 // platforms; any count this large fails the check against the input length.
 func count(n uint64) int { return int(min(n, math.MaxInt32)) }
+
+// printable reports whether a namespace name is valid UTF-8 made of
+// printable characters (unicode.IsPrint) other than space: no control or
+// invisible characters reach the server's names, logs or status page.
+func printable(b []byte) bool {
+	if !utf8.Valid(b) {
+		return false
+	}
+	for _, r := range string(b) {
+		if r == ' ' || !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
+}

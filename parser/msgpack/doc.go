@@ -47,7 +47,8 @@
 //     server rejects them too); integral floats count, as Number.isInteger
 //     accepts 2.0. Else [parser.ErrUnknownType].
 //   - nsp: a UTF-8 string starting with "/", at most MaxNamespaceLength
-//     bytes. Else [parser.ErrNamespace].
+//     bytes, of printable characters (unicode.IsPrint) other than space.
+//     Else [parser.ErrNamespace].
 //   - data: CONNECT absent or map; DISCONNECT absent; EVENT an array whose
 //     first element is a string not in [parser.ReservedEvents] or a finite
 //     number; ACK an array; CONNECT_ERROR a string or map. Else
