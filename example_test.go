@@ -140,3 +140,22 @@ func Example_dynamicio() {
 	})
 	http.Handle("/socket.io/", srv)
 }
+
+// Server.Status is the read-only snapshot behind the status page
+// (Config.PublicStatus serves it at /socket.io/status, as HTML or JSON).
+func ExampleServer_Status() {
+	srv := dynamicio.NewServer(&dynamicio.Config{PublicStatus: true})
+	defer srv.Close()
+	srv.Of("/chat")
+	srv.Of("//other.example/chat") // another virtual host's: not in the main host's status
+
+	st := srv.Status("") // "" is the main host
+	fmt.Println(st.NamespaceCount, "namespaces,", st.SocketCount, "sockets")
+	for _, ns := range st.Namespaces {
+		fmt.Printf("%s retires=%v sockets=%d\n", ns.FullName, ns.Retires, ns.SocketCount)
+	}
+	// Output:
+	// 2 namespaces, 0 sockets
+	// / retires=false sockets=0
+	// /chat retires=false sockets=0
+}
