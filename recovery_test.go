@@ -3,6 +3,7 @@ package dynamicio
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // connectRecovering joins "/" and returns the sid and pid of the reply.
@@ -103,5 +104,43 @@ func TestRecoveryNotAfterClientDisconnect(t *testing.T) {
 	sid2, _ := connectRecovering(t, c, `{"pid":"`+pid+`","offset":"`+offset+`"}`)
 	if sid2 == sid {
 		t.Error("recovered after a client namespace disconnect")
+	}
+}
+
+// A recovery id obtained on one virtual host is worthless on another: each
+// host's namespaces keep their own sessions.
+func TestRecoveryStaysOnItsHost(t *testing.T) {
+	t.Parallel()
+	srv, url := newTestServer(t, &Config{MainHost: ExactHost("a.test"), ConnectionStateRecovery: &Recovery{}})
+	recovered := make(chan string, 4)
+	for _, full := range []string{"/", "//b.test/"} {
+		srv.Of(full).OnConnection(func(s *Socket) {
+			if s.Recovered() {
+				recovered <- s.Namespace().FullName()
+			}
+		})
+	}
+	b := dialHost(t, url, "b.test")
+	sid, pid := connectRecovering(t, b, "")
+	srv.Of("//b.test/").Emit("x")
+	offset := lastArg(t, b.recv())
+	b.conn.Close() // recoverable
+	waitFor(t, "the disconnect", func() bool { return len(srv.Of("//b.test/").Sockets()) == 0 })
+
+	a := dialHost(t, url, "a.test")
+	sidA, _ := connectRecovering(t, a, `{"pid":"`+pid+`","offset":"`+offset+`"}`)
+	if sidA == sid {
+		t.Fatal("a.test recovered a session of b.test")
+	}
+	select {
+	case full := <-recovered:
+		t.Errorf("%s recovered a session of b.test", full)
+	case <-time.After(100 * time.Millisecond):
+	}
+	// On its own host the session is still there.
+	b2 := dialHost(t, url, "b.test")
+	b2.send(`0{"pid":"` + pid + `","offset":"` + offset + `"}`)
+	if got := b2.recv(); got != `0{"sid":"`+sid+`","pid":"`+pid+`"}` {
+		t.Errorf("b.test connect reply = %q, want its session back", got)
 	}
 }
