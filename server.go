@@ -107,9 +107,7 @@ func (srv *Server) addLocked(ns *Namespace) {
 // forgetLocked unregisters a namespace. srv.mu held.
 func (srv *Server) forgetLocked(ns *Namespace) {
 	delete(srv.nsps, ns.full)
-	if srv.hostCounts[ns.host]--; srv.hostCounts[ns.host] <= 0 {
-		delete(srv.hostCounts, ns.host)
-	}
+	srv.unreserveLocked(nil, ns.host)
 }
 
 // acquire returns the namespace full, held for one socket on its way in

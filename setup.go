@@ -170,6 +170,13 @@ func (srv *Server) createBySetup(c *client, host, name string) (*Namespace, erro
 			srv.creating = make(map[string]*creation)
 		}
 		srv.creating[full] = cr
+		// The namespace counts against its host's and the connection's
+		// caps from now on, so that creations in flight cannot overshoot
+		// them together.
+		srv.hostCounts[host]++
+		if c != nil {
+			c.created++
+		}
 		srv.mu.Unlock()
 
 		ns := newNamespace(srv, host, name)
@@ -181,11 +188,10 @@ func (srv *Server) createBySetup(c *client, host, name string) (*Namespace, erro
 		delete(srv.creating, full)
 		if ok {
 			ns.hold()
-			srv.addLocked(ns)
-			if c != nil {
-				c.created++
-			}
+			srv.nsps[full] = ns // counted in hostCounts already
 			cr.ns = ns
+		} else {
+			srv.unreserveLocked(c, host)
 		}
 		srv.mu.Unlock()
 		close(cr.done)
@@ -196,6 +202,17 @@ func (srv *Server) createBySetup(c *client, host, name string) (*Namespace, erro
 		return ns, nil
 	}
 	return nil, nil
+}
+
+// unreserveLocked gives back what a creation that failed counted against
+// the caps. srv.mu held.
+func (srv *Server) unreserveLocked(c *client, host string) {
+	if srv.hostCounts[host]--; srv.hostCounts[host] <= 0 {
+		delete(srv.hostCounts, host)
+	}
+	if c != nil {
+		c.created--
+	}
 }
 
 // checkLimitsLocked refuses a new namespace past the caps. srv.mu held.

@@ -2,6 +2,7 @@ package dynamicio
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"strings"
 	"sync"
@@ -196,5 +197,72 @@ func TestRetirementWaitsForConnectingSockets(t *testing.T) {
 	second.expect(`2/slow,["by name"]`)
 	if n := instances.Load(); n != 1 {
 		t.Errorf("%d instances, want 1: the namespace retired under a connecting socket", n)
+	}
+}
+
+// Creations in flight count against the caps: setups that run at the same
+// time cannot together create more than a cap allows.
+func TestCapsHoldForConcurrentCreations(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		cfg   Config
+		conns int
+		want  int
+	}{
+		{"per connection", Config{MainHost: NoMainHost}, 1, DefaultMaxNamespacesPerConnection},
+		{"per host", Config{MainHost: NoMainHost, MaxNamespacesPerHost: 5}, 3, 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv, url := newTestServer(t, &tc.cfg)
+			release := make(chan struct{})
+			var once sync.Once
+			unblock := func() { once.Do(func() { close(release) }) }
+			t.Cleanup(unblock) // before the server's shutdown, should the test fail
+			var started atomic.Int32
+			srv.SetupNamespace("*", func(ns *Namespace, _ []string) bool {
+				if ns.Host() == "" {
+					return true // "/", set up when registering
+				}
+				started.Add(1)
+				<-release // every setup stays in flight until the refusals are in
+				return true
+			})
+			const perConn = 40
+			var joined, refused, other atomic.Int32
+			for i := range tc.conns {
+				c := dialHost(t, url, "flood.test")
+				for j := range perConn {
+					c.send(fmt.Sprintf("0/n-%d-%d,", i, j))
+				}
+				go func() {
+					for range perConn {
+						c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+						_, p, err := c.rd.Next()
+						switch s := string(p); {
+						case err != nil:
+							return
+						case strings.HasPrefix(s, "40/n-"):
+							joined.Add(1)
+						case strings.HasPrefix(s, "44/n-") && strings.HasSuffix(s, `,{"message":"Too many namespaces"}`):
+							refused.Add(1)
+						default:
+							other.Add(1)
+						}
+					}
+				}()
+			}
+			total := int32(tc.conns * perConn)
+			waitFor(t, "every CONNECT past the cap to be refused", func() bool { return refused.Load() >= total-int32(tc.want) })
+			unblock()
+			waitFor(t, "the namespaces within the cap to be joined", func() bool { return joined.Load()+refused.Load()+other.Load() >= total })
+			if started.Load() != int32(tc.want) || joined.Load() != int32(tc.want) || other.Load() != 0 {
+				t.Errorf("%d setups, %d joined, %d refused, %d other replies; cap %d", started.Load(), joined.Load(), refused.Load(), other.Load(), tc.want)
+			}
+			if got := len(srv.Status("flood.test").Namespaces); got != tc.want {
+				t.Errorf("%d namespaces live, cap %d", got, tc.want)
+			}
+		})
 	}
 }
