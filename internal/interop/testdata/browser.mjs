@@ -26,10 +26,7 @@
 // transport "websocket", the echo line, and no console errors.
 // Exit code 0 iff ok. Diagnostics go to stderr.
 
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { collectErrors, withChromium, withTimeout } from "./chromium.mjs";
 
 const MESSAGE = "hello from chromium";
 
@@ -68,61 +65,16 @@ setTimeout(() => {
 }, timeoutMs + 20000).unref();
 process.on("unhandledRejection", (err) => console.error(`unhandled rejection: ${err}`));
 
-// withTimeout bounds a promise that has no timeout option of its own.
-function withTimeout(p, ms, what) {
-  let timer;
-  const t = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms}ms`)), ms);
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
-
 async function main() {
   if (!params.url || !params.chromium) throw new Error('"url" and "chromium" are required');
   const origin = new URL(params.url).origin;
-  const userDataDir = mkdtempSync(join(tmpdir(), "dynamicio-chromium-"));
-  let context;
-  try {
-    // launchPersistentContext is how playwright takes a --user-data-dir.
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: params.chromium,
-      headless: true,
-      timeout: left(),
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-      ],
-    });
-    const page = context.pages()[0] ?? (await context.newPage());
-
+  await withChromium({ executablePath: params.chromium, timeoutMs: left() }, async (page) => {
     // A page error (like "eio.Socket is not a constructor") ends the run at
     // once instead of waiting for a state that will never come.
     let pageFailed;
     const pageFailure = new Promise((_, reject) => (pageFailed = reject));
     pageFailure.catch(() => {});
-    page.on("console", (msg) => {
-      if (msg.type() !== "error") return;
-      const url = msg.location()?.url ?? "";
-      if (url.endsWith("/favicon.ico") || msg.text().includes("favicon.ico")) return;
-      result.consoleErrors.push(url ? `${msg.text()} (${url})` : msg.text());
-    });
-    page.on("pageerror", (err) => {
-      result.consoleErrors.push(`pageerror: ${err.message}`);
-      pageFailed(new Error(`page error: ${err.message}`));
-    });
-    page.on("request", (req) => {
-      const u = new URL(req.url());
-      if (/^(https?|wss?):$/.test(u.protocol) && u.origin.replace(/^ws/, "http") !== origin) {
-        result.consoleErrors.push(`request off the server under test: ${req.url()}`);
-      }
-    });
+    collectErrors(page, result.consoleErrors, origin, (err) => pageFailed(new Error(`page error: ${err.message}`)));
 
     const step = (p) => {
       p.catch(() => {}); // it may still reject after losing the race
@@ -179,18 +131,7 @@ async function main() {
           .catch((e) => console.error(`screenshot: ${e}`));
       }
     }
-  } finally {
-    if (context) {
-      await withTimeout(context.close(), 5000, "closing chromium").catch((e) =>
-        console.error(String(e)),
-      );
-    }
-    try {
-      rmSync(userDataDir, { recursive: true, force: true, maxRetries: 5 });
-    } catch (e) {
-      console.error(`removing ${userDataDir}: ${e}`);
-    }
-  }
+  });
   result.ok =
     result.state === "open" &&
     result.transport === "websocket" &&

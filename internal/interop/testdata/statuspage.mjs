@@ -25,10 +25,7 @@
 // "images":n, "pwned":bool, "consoleErrors":[], "error":…}.
 // ok means every step ran and no console error occurred. Exit code 0 iff ok.
 
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { collectErrors, withChromium, withTimeout } from "./chromium.mjs";
 
 const params = JSON.parse(process.argv[2] ?? "{}");
 const timeoutMs = params.timeoutMs ?? 30000;
@@ -65,14 +62,6 @@ setTimeout(() => {
 }, timeoutMs + 20000).unref();
 process.on("unhandledRejection", (err) => console.error(`unhandled rejection: ${err}`));
 
-function withTimeout(p, ms, what) {
-  let timer;
-  const t = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms}ms`)), ms);
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
-
 // readTable returns the cells of a table's data rows as text.
 const readTable = (sel) =>
   [...document.querySelectorAll(sel + " tr")]
@@ -82,40 +71,9 @@ const readTable = (sel) =>
 async function main() {
   if (!params.url || !params.chromium) throw new Error('"url" and "chromium" are required');
   const origin = new URL(params.url).origin;
-  const userDataDir = mkdtempSync(join(tmpdir(), "dynamicio-chromium-"));
-  let context;
-  try {
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: params.chromium,
-      headless: true,
-      timeout: left(),
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--host-resolver-rules=MAP *.test 127.0.0.1, MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-      ],
-    });
-    const page = context.pages()[0] ?? (await context.newPage());
-    page.on("console", (msg) => {
-      if (msg.type() !== "error") return;
-      const url = msg.location()?.url ?? "";
-      if (url.endsWith("/favicon.ico") || msg.text().includes("favicon.ico")) return;
-      result.consoleErrors.push(url ? `${msg.text()} (${url})` : msg.text());
-    });
-    page.on("pageerror", (err) => result.consoleErrors.push(`pageerror: ${err.message}`));
-    page.on("request", (req) => {
-      const u = new URL(req.url());
-      if (/^(https?|wss?):$/.test(u.protocol) && u.origin !== origin) {
-        result.consoleErrors.push(`request off the page's host: ${req.url()}`);
-      }
-    });
-
+  const resolverRules = "MAP *.test 127.0.0.1, MAP * ~NOTFOUND, EXCLUDE 127.0.0.1";
+  await withChromium({ executablePath: params.chromium, timeoutMs: left(), resolverRules }, async (page) => {
+    collectErrors(page, result.consoleErrors, origin);
     try {
       await page.goto(params.url, { timeout: left(), waitUntil: "load" });
       Object.assign(
@@ -176,16 +134,7 @@ async function main() {
           .catch((e) => console.error(`screenshot: ${e}`));
       }
     }
-  } finally {
-    if (context) {
-      await withTimeout(context.close(), 5000, "closing chromium").catch((e) => console.error(String(e)));
-    }
-    try {
-      rmSync(userDataDir, { recursive: true, force: true, maxRetries: 5 });
-    } catch (e) {
-      console.error(`removing ${userDataDir}: ${e}`);
-    }
-  }
+  });
   result.ok = result.consoleErrors.length === 0;
   if (!result.ok) result.error = "console errors";
 }
