@@ -115,6 +115,10 @@ func (c *client) connect(name string, auth []byte) {
 		c.join(ns, auth)
 		return
 	}
+	if !creatable(name) {
+		c.writeConnectError(name, &ConnectError{Message: "Invalid namespace"})
+		return
+	}
 	// Maybe a parent creates it; its matcher may take time, so it runs off
 	// the reading goroutine. The name is reserved meanwhile, so a second
 	// CONNECT to it is a duplicate, as it would be upstream.
@@ -308,4 +312,22 @@ func (c *client) writeConnectError(nsp string, e *ConnectError) {
 		}{e.Message, e.Data})
 	}
 	c.write(&parser.Packet{Type: parser.ConnectError, Namespace: nsp, Data: data}, false)
+}
+
+// creatable reports whether a client may have a namespace of that name
+// created on demand (by a setup or a parent). Names with characters that
+// cluster adapters give a meaning to are refused: '#' separates the parts
+// of a Redis channel name, and * ? [ ] \ are glob characters in channel
+// patterns. So are "." and ".." segments, which look like paths but name
+// nothing. Namespaces the application creates with Of may be named freely.
+func creatable(name string) bool {
+	if strings.ContainsAny(name, "#*?[]\\") {
+		return false
+	}
+	for seg := range strings.SplitSeq(name[1:], "/") {
+		if seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
 }

@@ -266,3 +266,23 @@ func TestCapsHoldForConcurrentCreations(t *testing.T) {
 		})
 	}
 }
+
+// Names a cluster adapter would read as channel separators or glob
+// patterns, and path-like dot segments, are never created on demand; the
+// application may still name a namespace so with Of.
+func TestUncreatableNames(t *testing.T) {
+	t.Parallel()
+	srv, url := newTestServer(t, nil)
+	srv.SetupNamespace("*", func(ns *Namespace, _ []string) bool { return true })
+	srv.Of("/app#1")
+	c := dial(t, url)
+	for _, name := range []string{"/a#b", "/a*", "/a?", "/a[1]", `/a\b`, "/../x", "/x/..", "/x/./y", "/."} {
+		c.send("0" + name + ",")
+		c.expect("4" + name + `,{"message":"Invalid namespace"}`)
+		if srv.namespace(name) != nil {
+			t.Errorf("%s was created", name)
+		}
+	}
+	c.connect("/app#1")   // made by the application
+	c.connect("/x/..y/.z") // dots inside segments are just characters
+}
