@@ -283,6 +283,6 @@ func TestUncreatableNames(t *testing.T) {
 			t.Errorf("%s was created", name)
 		}
 	}
-	c.connect("/app#1")   // made by the application
+	c.connect("/app#1")    // made by the application
 	c.connect("/x/..y/.z") // dots inside segments are just characters
 }
