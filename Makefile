@@ -81,9 +81,10 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg; \
 	done
 
-# Demo server on loopback, serving the browser build of engine.io-client.
+# Demo server on loopback: a chat of dynamic rooms, with the browser build
+# of socket.io-client and the status page.
 demo: node-deps
-	$(GO) run ./cmd/dynamicio -addr 127.0.0.1:$(DEMO_PORT) -client-dir $(NODE_DIR)/node_modules/engine.io-client/dist
+	$(GO) run ./cmd/dynamicio -addr 127.0.0.1:$(DEMO_PORT) -client-dir $(NODE_DIR)/node_modules/socket.io-client/dist
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -24,7 +24,7 @@ type browserResult struct {
 	OK            bool     `json:"ok"`
 	State         string   `json:"state"`
 	Transport     string   `json:"transport"`
-	Echo          bool     `json:"echo"`
+	Chat          bool     `json:"chat"`
 	SID           string   `json:"sid"`
 	ConsoleErrors []string `json:"consoleErrors"`
 	Log           []string `json:"log"`
@@ -32,26 +32,27 @@ type browserResult struct {
 }
 
 // TestDemoPageInChromium loads the demo page in headless Chromium: the page
-// must load the official browser client, open a session, upgrade to
-// WebSocket and echo a message typed into its form, with no console errors.
-// It caught nothing before it existed: 'eio.Socket is not a constructor'
-// shipped because only Node clients were tested.
+// must load the official browser client from the server, connect to its
+// room (a namespace created on demand), upgrade to WebSocket, and show a
+// message typed into its form coming back from the room, with no console
+// errors. The first version of this test caught 'eio.Socket is not a
+// constructor', which had shipped because only Node clients were tested.
 func TestDemoPageInChromium(t *testing.T) {
-	dir := browsertest.Require(t, "engine.io-client")
+	dir := browsertest.Require(t, "socket.io-client")
 	logs := &recorder{}
-	handler, shutdown, err := newDemo(filepath.Join(dir, "node_modules", "engine.io-client", "dist"), slog.New(logs))
+	handler, shutdown, err := newDemo(filepath.Join(dir, "node_modules", "socket.io-client", "dist"), time.Minute, slog.New(logs))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(handler) // listens on 127.0.0.1
 	t.Cleanup(ts.Close)
-	// Cleanups run last-in first-out: the engine closes its hijacked
+	// Cleanups run last-in first-out: the server closes its hijacked
 	// WebSockets before ts.Close waits for the connections.
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := shutdown(ctx); err != nil {
-			t.Errorf("engine shutdown: %v", err)
+			t.Errorf("shutdown: %v", err)
 		}
 	})
 
@@ -61,8 +62,8 @@ func TestDemoPageInChromium(t *testing.T) {
 	if !res.OK || runErr != nil {
 		t.Errorf("page check failed (%v): %s", runErr, line)
 	}
-	if res.State != "open" || res.Transport != "websocket" || !res.Echo {
-		t.Errorf("page shows state %q, transport %q, echo %v; want open, websocket, true", res.State, res.Transport, res.Echo)
+	if res.State != "open" || res.Transport != "websocket" || !res.Chat {
+		t.Errorf("page shows state %q, transport %q, chat %v; want open, websocket, true", res.State, res.Transport, res.Chat)
 	}
 	if len(res.ConsoleErrors) > 0 {
 		t.Errorf("console errors:\n  %s", strings.Join(res.ConsoleErrors, "\n  "))
@@ -71,14 +72,14 @@ func TestDemoPageInChromium(t *testing.T) {
 		t.FailNow()
 	}
 	if res.SID == "" {
-		t.Fatalf("the page logged no session id: %s", line)
+		t.Fatalf("the page logged no socket id: %s", line)
 	}
-	open := logs.find("open", "sid", res.SID)
+	open := logs.find("connect", "socket", res.SID)
 	if open == nil {
-		t.Fatalf("the server logged no open for session %s; it logged:\n%s", res.SID, logs)
+		t.Fatalf("the server logged no connect for socket %s; it logged:\n%s", res.SID, logs)
 	}
-	if remote := open["remote"]; !strings.HasPrefix(remote, "127.0.0.1:") {
-		t.Errorf("session %s came from %q, want 127.0.0.1", res.SID, remote)
+	if remote := open["remote"]; !strings.HasPrefix(remote, "127.0.0.1:") || open["namespace"] != "/room/lobby" {
+		t.Errorf("socket %s: %v, want /room/lobby from 127.0.0.1", res.SID, open)
 	}
 }
 

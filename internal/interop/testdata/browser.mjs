@@ -1,6 +1,7 @@
 // browser.mjs checks the cmd/dynamicio demo page in headless Chromium: the
-// page must load the engine.io-client browser build, connect, upgrade to
-// WebSocket and echo a message typed into its form, without console errors.
+// page must load the socket.io-client browser build from the server,
+// connect to its room, upgrade to WebSocket, and show a chat message typed
+// into its form coming back from the room, without console errors.
 //
 // Usage: node browser.mjs '<json>'
 //
@@ -18,12 +19,12 @@
 // hangs.
 //
 // Output: one JSON line on stdout, always (also on failure):
-//   {"ok":true,"state":"open","transport":"websocket","echo":true,
+//   {"ok":true,"state":"open","transport":"websocket","chat":true,
 //    "sid":"…","consoleErrors":[],"log":["…"],"error":null}
 // consoleErrors holds console.error messages (with their source URL) and
 // uncaught page errors ("pageerror: …"); a 404 for /favicon.ico is ignored.
 // log is the page's log lines, newest first. ok requires state "open",
-// transport "websocket", the echo line, and no console errors.
+// transport "websocket", the chat line, and no console errors.
 // Exit code 0 iff ok. Diagnostics go to stderr.
 
 import { collectErrors, withChromium, withTimeout } from "./chromium.mjs";
@@ -39,7 +40,7 @@ const result = {
   ok: false,
   state: null,
   transport: null,
-  echo: false,
+  chat: false,
   sid: null,
   consoleErrors: [],
   log: [],
@@ -99,11 +100,11 @@ async function main() {
         page.waitForFunction(
           (want) =>
             [...document.querySelectorAll("#log > div")].some((d) => d.textContent.endsWith(want)),
-          `echo: ${MESSAGE}`,
+          `me: ${MESSAGE}`,
           { timeout: left() },
         ),
       );
-      result.echo = true;
+      result.chat = true;
     } finally {
       // What the page shows, also after a failure.
       const seen = await withTimeout(
@@ -122,7 +123,7 @@ async function main() {
         result.state = seen.state;
         result.transport = seen.transport;
         result.log = seen.log;
-        const open = seen.log.map((l) => l.match(/open, session (\S+)$/)).find(Boolean);
+        const open = seen.log.map((l) => l.match(/connected, socket (\S+)$/)).find(Boolean);
         result.sid = open ? open[1] : null;
       }
       if (params.screenshot) {
@@ -135,7 +136,7 @@ async function main() {
   result.ok =
     result.state === "open" &&
     result.transport === "websocket" &&
-    result.echo &&
+    result.chat &&
     result.consoleErrors.length === 0;
   if (!result.ok && !result.error) result.error = "the page did not pass the checks";
 }
