@@ -134,10 +134,17 @@ func (r *remoteAcks) got() []*Args {
 	return slices.Clone(r.args)
 }
 
-// LocalBroadcastWithAck implements adapter.AckBroadcaster: it serves
-// another server's broadcast with acknowledgements, asking this server's
-// sockets and reporting each first argument until timeout.
-func (ns *Namespace) LocalBroadcastWithAck(out *adapter.Outgoing, opts adapter.Options, timeout time.Duration,
+// LocalBroadcastWithAck implements adapter.AckBroadcaster for the adapter's
+// view of the namespace.
+func (v adapterView) LocalBroadcastWithAck(out *adapter.Outgoing, opts adapter.Options, timeout time.Duration,
+	clientCount func(int), ack func(arg []byte, atts [][]byte)) {
+	v.ns.localBroadcastWithAck(out, opts, timeout, clientCount, ack)
+}
+
+// localBroadcastWithAck serves another server's broadcast with
+// acknowledgements: it asks this server's sockets and reports each first
+// argument until timeout.
+func (ns *Namespace) localBroadcastWithAck(out *adapter.Outgoing, opts adapter.Options, timeout time.Duration,
 	clientCount func(int), ack func(arg []byte, atts [][]byte)) {
 	p := *out.Packet
 	p.ID, p.HasID = ns.ackIDs.Add(1)-1, true
@@ -255,10 +262,9 @@ func (si *SocketInfo) Disconnect(ctx context.Context, close bool) error {
 // FetchSockets returns the selected sockets, through the adapter: in a
 // cluster, those of every server.
 func (b Broadcast) FetchSockets(ctx context.Context) ([]*SocketInfo, error) {
+	// On error (another server did not answer in time) details may still
+	// hold what came: return it with the error, as the issue asks.
 	details, err := b.ns.adapter.FetchSockets(ctx, b.options())
-	if err != nil {
-		return nil, err
-	}
 	out := make([]*SocketInfo, 0, len(details))
 	for _, d := range details {
 		si := &SocketInfo{ID: d.ID, Rooms: d.Rooms, Data: d.Data, ns: b.ns}
@@ -272,7 +278,7 @@ func (b Broadcast) FetchSockets(ctx context.Context) ([]*SocketInfo, error) {
 		}
 		out = append(out, si)
 	}
-	return out, nil
+	return out, err
 }
 
 // Details implements adapter.Describer.
