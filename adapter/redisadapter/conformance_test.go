@@ -1,0 +1,22 @@
+package redisadapter
+
+import (
+	"testing"
+
+	"github.com/dynamicio/dynamicio/adapter"
+	"github.com/dynamicio/dynamicio/adapter/adaptertest"
+	"github.com/dynamicio/dynamicio/internal/redistest"
+)
+
+func TestConformance(t *testing.T) {
+	srv := redistest.Start(t)
+	c := newCluster(t, srv, Config{})
+	adaptertest.Run(t, func(t *testing.T, ns adapter.Namespace) adapter.Adapter {
+		a := c.Factory()(ns)
+		t.Cleanup(func() { a.Close() })
+		return a
+	})
+	if s := c.Stats(); s.Dropped != 0 {
+		t.Errorf("own traffic dropped: %+v", s)
+	}
+}

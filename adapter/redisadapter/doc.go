@@ -1,0 +1,58 @@
+// Package redisadapter scales a dynamicio server out over Redis pub/sub,
+// speaking the wire format of Node's @socket.io/redis-adapter 8 (the
+// classic adapter: PUBLISH and PSUBSCRIBE), so Go and Node servers, and
+// @socket.io/redis-emitter processes, share one cluster.
+//
+//	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+//	cluster, err := redisadapter.New(ctx, redisadapter.Config{Client: rdb})
+//	if err != nil { ... } // Redis unreachable at start-up
+//	srv := dynamicio.NewServer(&dynamicio.Config{Adapter: cluster.Factory()})
+//
+// # Channels and messages
+//
+// For a namespace nsp (its full name: "//host/chat" for a virtual host's
+// namespace, so tenants never mix) and the key "socket.io":
+//
+//   - socket.io#<nsp># and socket.io#<nsp>#<room>#: broadcasts, as
+//     msgpack [uid, {type: 2, data, nsp}, {rooms, except, flags}], the
+//     room channel when exactly one room is targeted. The server
+//     subscribes with the pattern socket.io#<nsp>#*, its glob characters
+//     escaped, so a namespace named with * ? [ ] matches only its own
+//     channels; the namespace named in the packet is checked too.
+//   - socket.io-request#<nsp>#: requests (JSON, or msgpack for broadcasts
+//     with acknowledgements and binary data): join, leave, disconnect,
+//     fetch sockets, all rooms, server-side emit, broadcast with acks.
+//   - socket.io-response#<nsp># (and socket.io-response#<nsp>#<uid>#
+//     with PublishOnSpecificResponseChannel): the answers.
+//
+// ServerCount is PUBSUB NUMSUB of the request channel. Subscriptions are
+// shared by the server's namespaces through reference counts: the first
+// adapter of a namespace subscribes, the last Close unsubscribes, so a
+// dynamic namespace that retires leaves no subscription behind.
+//
+// # Failures
+//
+// Redis is a failure boundary. A broadcast reaches the local sockets before
+// anything is published, and publishing goes through a bounded queue that a
+// single goroutine pipelines to Redis: while Redis is away, what does not
+// fit, or fails, is counted in Stats.Lost and forgotten, never buffered
+// without bound. The subscription connection reconnects with a backoff
+// capped by Config.MaxBackoff and subscribes every live namespace again; a
+// silent connection is pinged. Requests to other servers end within
+// Config.RequestTimeout and return what came with an error wrapping
+// ErrTimeout. Channel messages over Config.MaxMessageSize, malformed, or
+// not events are dropped, counted in Stats.Dropped and logged.
+//
+// New fails when Redis does not answer at start-up: running alone while
+// believing to be in a cluster is worse than not starting. A server that
+// wants to start anyway can fall back to the in-memory adapter itself.
+//
+// # Differences from the JS adapter
+//
+// Join, leave and disconnect apply locally at once and are published for
+// the other servers (the JS adapter waits for its own echo). msgpack dates
+// (timestamp extension) in messages from Node are not supported: such a
+// message is dropped. The sharded adapter (SSUBSCRIBE, a different
+// message format) is not implemented. With a Redis Cluster, ServerCount
+// asks one node only.
+package redisadapter
