@@ -26,12 +26,22 @@ type Adapter struct {
 	name       string // full name: keys the channels
 	clientName string // the name in packets to local sockets
 	closed     atomic.Bool
+
+	// Room channels of the sharded protocol's dynamic modes that this
+	// adapter holds.
+	roomsMu  sync.Mutex
+	roomSubs map[string]bool
 }
 
 var _ adapter.Adapter = (*Adapter)(nil)
 
 func (c *Cluster) newAdapter(ns adapter.Namespace) *Adapter {
-	a := &Adapter{Memory: adapter.NewWithHooks(ns, adapter.Hooks{}), c: c, ns: ns, name: ns.Name()}
+	a := &Adapter{c: c, ns: ns, name: ns.Name(), roomSubs: map[string]bool{}}
+	var hooks adapter.Hooks
+	if c.cfg.Sharded && c.cfg.ShardedSubscription != ShardedStatic {
+		hooks = adapter.Hooks{OnCreateRoom: a.onRoomCreated, OnDeleteRoom: a.onRoomDeleted}
+	}
+	a.Memory = adapter.NewWithHooks(ns, hooks)
 	a.clientName = clientName(a.name)
 	c.attach(a)
 	return a
@@ -56,6 +66,12 @@ func (a *Adapter) Close() error {
 	if a.closed.Swap(true) {
 		return nil
 	}
+	a.roomsMu.Lock()
+	for ch := range a.roomSubs {
+		a.c.subscribeRoom(ch, a.name, false)
+	}
+	clear(a.roomSubs)
+	a.roomsMu.Unlock()
 	a.c.detach(a)
 	return a.Memory.Close()
 }
@@ -69,6 +85,9 @@ func (a *Adapter) Broadcast(ctx context.Context, out *adapter.Outgoing, opts ada
 	}
 	if opts.Local {
 		return nil
+	}
+	if a.c.cfg.Sharded {
+		return a.shardedBroadcast(out, opts)
 	}
 	msg, err := encodeBroadcast(a.c.uid, a.name, out, opts)
 	if err != nil {
@@ -119,6 +138,9 @@ func (a *Adapter) AddSockets(ctx context.Context, opts adapter.Options, rooms ..
 	if err := a.Memory.AddSockets(ctx, opts, rooms...); err != nil {
 		return err
 	}
+	if a.c.cfg.Sharded && !opts.Local {
+		return a.shardedOp(ctx, msgSocketsJoin, opts, rooms, false)
+	}
 	return a.remote(ctx, opts, &message{UID: a.c.uid, Type: typ(reqRemoteJoin), Opts: a.wireOpts(opts), Rooms: rooms})
 }
 
@@ -127,6 +149,9 @@ func (a *Adapter) AddSockets(ctx context.Context, opts adapter.Options, rooms ..
 func (a *Adapter) DelSockets(ctx context.Context, opts adapter.Options, rooms ...string) error {
 	if err := a.Memory.DelSockets(ctx, opts, rooms...); err != nil {
 		return err
+	}
+	if a.c.cfg.Sharded && !opts.Local {
+		return a.shardedOp(ctx, msgSocketsLeave, opts, rooms, false)
 	}
 	return a.remote(ctx, opts, &message{UID: a.c.uid, Type: typ(reqRemoteLeave), Opts: a.wireOpts(opts), Rooms: rooms})
 }
@@ -137,6 +162,9 @@ func (a *Adapter) DisconnectSockets(ctx context.Context, opts adapter.Options, c
 	if err := a.Memory.DisconnectSockets(ctx, opts, close); err != nil {
 		return err
 	}
+	if a.c.cfg.Sharded && !opts.Local {
+		return a.shardedOp(ctx, msgDisconnectSockets, opts, nil, close)
+	}
 	return a.remote(ctx, opts, &message{UID: a.c.uid, Type: typ(reqRemoteDisconnect), Opts: a.wireOpts(opts), Close: close})
 }
 
@@ -145,6 +173,14 @@ func (a *Adapter) DisconnectSockets(ctx context.Context, opts adapter.Options, c
 func (a *Adapter) ServerCount(ctx context.Context) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, a.c.cfg.RequestTimeout)
 	defer cancel()
+	if a.c.cfg.Sharded {
+		ch := a.c.mainChannel(a.name)
+		m, err := a.c.rdb.PubSubShardNumSub(ctx, ch).Result()
+		if err != nil {
+			return 0, fmt.Errorf("redisadapter: server count: %w", err)
+		}
+		return int(m[ch]), nil
+	}
 	ch := a.c.requestChannel(a.name)
 	m, err := a.c.rdb.PubSubNumSub(ctx, ch).Result()
 	if err != nil {
@@ -190,10 +226,15 @@ func (c *Cluster) onResponse(r *message) {
 }
 
 func (c *Cluster) addPending(p *pending) string {
+	return c.addPendingID(p, func() string { return randomID(6) })
+}
+
+// addPendingID registers p under a new id from gen.
+func (c *Cluster) addPendingID(p *pending, gen func() string) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for {
-		id := randomID(6)
+		id := gen()
 		if _, taken := c.pending[id]; !taken {
 			c.pending[id] = p
 			return id
@@ -261,7 +302,12 @@ func (a *Adapter) FetchSockets(ctx context.Context, opts adapter.Options) ([]ada
 	if n <= 0 {
 		return local, nil
 	}
-	got, err := a.ask(ctx, reqRemoteFetch, n, &message{Opts: a.wireOpts(opts)})
+	var got []*message
+	if a.c.cfg.Sharded {
+		got, err = a.shardedAsk(ctx, msgFetchSockets, n, &clusterData{Opts: a.wireOpts(opts)}, nil)
+	} else {
+		got, err = a.ask(ctx, reqRemoteFetch, n, &message{Opts: a.wireOpts(opts)})
+	}
 	for _, r := range got {
 		var socks []struct {
 			ID        string          `json:"id"`
@@ -283,6 +329,9 @@ func (a *Adapter) FetchSockets(ctx context.Context, opts adapter.Options) ([]ada
 // error wrapping ErrTimeout when some server does not answer in time.
 func (a *Adapter) AllRooms(ctx context.Context) ([]string, error) {
 	rooms := a.Memory.Rooms()
+	if a.c.cfg.Sharded {
+		return rooms, ErrUnsupported
+	}
 	n, err := a.others(ctx)
 	if err != nil || n <= 0 {
 		return rooms, err
@@ -299,6 +348,10 @@ func (a *Adapter) AllRooms(ctx context.Context) ([]string, error) {
 func (a *Adapter) ServerSideEmit(ctx context.Context, p *parser.Packet) error {
 	if a.closed.Load() {
 		return adapter.ErrClosed
+	}
+	if a.c.cfg.Sharded {
+		return a.shardedPublish(ctx, a.c.mainChannel(a.name), &clusterMsg{Type: msgServerSideEmit,
+			Data: &clusterData{Packet: p.Data}}, p.Attachments, true)
 	}
 	b, err := a.serverSideMessage(p, "")
 	if err != nil {
@@ -328,6 +381,18 @@ func (a *Adapter) ServerSideEmitWithAck(ctx context.Context, p *parser.Packet) (
 	}
 	if a.closed.Load() {
 		return nil, adapter.ErrClosed
+	}
+	if a.c.cfg.Sharded {
+		got, err := a.shardedAsk(ctx, msgServerSideEmit, n, &clusterData{Packet: p.Data}, p.Attachments)
+		out := make([][]byte, 0, len(got))
+		for _, r := range got {
+			d := r.Data
+			if len(d) == 0 {
+				d = json.RawMessage("null")
+			}
+			out = append(out, append(append([]byte{'['}, d...), ']'))
+		}
+		return out, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, a.c.cfg.RequestTimeout)
 	defer cancel()
@@ -378,7 +443,11 @@ func (a *Adapter) BroadcastWithAck(ctx context.Context, out *adapter.Outgoing, o
 	doneCh := make(chan struct{})
 	// The callbacks run on the receiving goroutine; after the wait ends
 	// they must not run any more.
-	pd := &pending{kind: reqBroadcast,
+	kind := reqBroadcast
+	if a.c.cfg.Sharded {
+		kind = msgBroadcast
+	}
+	pd := &pending{kind: kind,
 		onCount: func(n int) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -397,7 +466,11 @@ func (a *Adapter) BroadcastWithAck(ctx context.Context, out *adapter.Outgoing, o
 				ack(arg, atts)
 			}
 		}}
-	id := a.c.addPending(pd)
+	gen := func() string { return randomID(6) }
+	if a.c.cfg.Sharded {
+		gen = hexID
+	}
+	id := a.c.addPendingID(pd, gen)
 	timeout := a.c.cfg.RequestTimeout
 	if d, ok := ctx.Deadline(); ok {
 		timeout = time.Until(d)
@@ -428,6 +501,13 @@ func (a *Adapter) BroadcastWithAck(ctx context.Context, out *adapter.Outgoing, o
 	f := float64(ms)
 	flags.Timeout = &f
 	w := toWireOpts(opts, flags)
+	if a.c.cfg.Sharded {
+		if err := a.shardedPublish(ctx, a.c.mainChannel(a.name), &clusterMsg{Type: msgBroadcast,
+			Data: &clusterData{Packet: pj, RequestID: id, Opts: &w}}, p.Attachments, true); err != nil {
+			return 0, fmt.Errorf("redisadapter: publish request: %w", err)
+		}
+		return n, nil
+	}
 	b, err := encodeMsgpack(&message{UID: a.c.uid, RequestID: id, Type: typ(reqBroadcast), Packet: pj, Opts: &w}, p.Attachments)
 	if err != nil {
 		return 0, err
@@ -535,18 +615,10 @@ func (a *Adapter) onRequest(r *message) {
 		p := &parser.Packet{Type: parser.Event, Namespace: a.clientName, Data: r.Data, Attachments: r.atts}
 		var ack func([]byte)
 		if r.RequestID != "" {
-			var called atomic.Bool
-			ack = func(args []byte) {
-				if called.Swap(true) {
-					return
-				}
-				first := json.RawMessage("null")
-				if parts, err := parser.SplitArray(args); err == nil && len(parts) > 0 {
-					first = parts[0]
-				}
+			ack = a.onceAck(func(first json.RawMessage) {
 				// Always the shared channel, as the JS adapter answers.
 				a.respondJSON(r, &message{Type: typ(reqServerSideEmit), RequestID: r.RequestID, Data: first}, true)
-			}
+			})
 		}
 		a.ns.ServerSideEvent(p, ack)
 	case reqBroadcast:
@@ -585,6 +657,23 @@ func (a *Adapter) onRequest(r *message) {
 		} else {
 			count(0)
 		}
+	}
+}
+
+// onceAck returns the ack function of a server-side event: the first
+// call answers with the first argument (as the JS adapters keep only it),
+// later calls do nothing.
+func (a *Adapter) onceAck(answer func(first json.RawMessage)) func([]byte) {
+	var called atomic.Bool
+	return func(args []byte) {
+		if called.Swap(true) {
+			return
+		}
+		first := json.RawMessage("null")
+		if parts, err := parser.SplitArray(args); err == nil && len(parts) > 0 {
+			first = parts[0]
+		}
+		answer(first)
 	}
 }
 

@@ -49,10 +49,24 @@ type Config struct {
 	// MaxBackoff caps the wait between attempts to reconnect the
 	// subscriptions (default 2 s; the wait starts at 50 ms and doubles).
 	MaxBackoff time.Duration
+	// Sharded selects the protocol of the JS sharded adapter
+	// (createShardedAdapter: Redis 7 sharded pub/sub, SSUBSCRIBE and
+	// SPUBLISH, ClusterAdapter messages) instead of the classic one. Every
+	// server of a cluster must use the same protocol; the Redis emitter
+	// speaks only the classic one.
+	Sharded bool
+	// ShardedSubscription is the subscription mode of the sharded protocol:
+	// ShardedDynamic (default), ShardedStatic or ShardedDynamicPrivate, as
+	// the JS subscriptionMode option (servers must agree on it).
+	ShardedSubscription string
 	// Logger receives dropped messages and connection changes (default
 	// slog.Default()).
 	Logger *slog.Logger
 }
+
+// subscribeWait bounds how long creating a namespace waits for Redis to
+// confirm its subscriptions.
+const subscribeWait = 2 * time.Second
 
 // Defaults of Config.
 const (
@@ -101,6 +115,10 @@ type Cluster struct {
 	chans    map[string]chanRef
 	byNsp    map[string][]*Adapter
 	pending  map[string]*pending
+	// waiters are closed when Redis confirms the subscription of a
+	// channel; healthy is false while the subscription connection is down.
+	waiters map[string][]chan struct{}
+	healthy atomic.Bool
 
 	subOps  chan subOp
 	pubs    chan pubItem
@@ -108,6 +126,7 @@ type Cluster struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	closeMu sync.Once
+	wmu     sync.Mutex // guards waiters
 
 	published, received, lost, dropped, reconnects atomic.Uint64
 }
@@ -117,6 +136,7 @@ type chanKind uint8
 const (
 	kindRequest chanKind = iota
 	kindResponse
+	kindSharded // any channel of the sharded protocol
 )
 
 type chanRef struct {
@@ -127,6 +147,7 @@ type chanRef struct {
 type subOp struct {
 	sub     bool
 	pattern bool
+	shard   bool
 	name    string
 }
 
@@ -165,18 +186,30 @@ func New(ctx context.Context, cfg Config) (*Cluster, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	switch cfg.ShardedSubscription {
+	case "":
+		cfg.ShardedSubscription = ShardedDynamic
+	case ShardedDynamic, ShardedStatic, ShardedDynamicPrivate:
+	default:
+		return nil, fmt.Errorf("redisadapter: unknown ShardedSubscription %q", cfg.ShardedSubscription)
+	}
 	pctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
 	err := cfg.Client.Ping(pctx).Err()
 	cancel()
 	if err != nil {
 		return nil, fmt.Errorf("redisadapter: redis unreachable: %w", err)
 	}
+	uid := randomID(6) // uid2(6), as the classic adapter
+	if cfg.Sharded {
+		uid = hexID() // randomBytes(8) in hex, as the ClusterAdapter
+	}
 	c := &Cluster{
-		cfg: cfg, rdb: cfg.Client, uid: randomID(6), log: cfg.Logger,
+		cfg: cfg, rdb: cfg.Client, uid: uid, log: cfg.Logger,
 		refs: map[string]int{}, patterns: map[string]string{}, chans: map[string]chanRef{},
-		byNsp: map[string][]*Adapter{}, pending: map[string]*pending{},
+		byNsp: map[string][]*Adapter{}, pending: map[string]*pending{}, waiters: map[string][]chan struct{}{},
 		subOps: make(chan subOp, 1024), pubs: make(chan pubItem, cfg.PublishQueue),
 	}
+	c.healthy.Store(true)
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.ps = c.rdb.Subscribe(c.ctx)
 	c.wg.Add(3)
@@ -248,36 +281,91 @@ func escapeGlob(s string) string {
 	return b.String()
 }
 
+// channels returns the subscriptions of namespace nsp: patterns, then
+// channels with their kinds.
+func (c *Cluster) channels(nsp string) (patterns []string, chans []string, kinds []chanKind) {
+	if c.cfg.Sharded {
+		main := c.mainChannel(nsp)
+		return nil, []string{main, main + c.uid + "#"}, []chanKind{kindSharded, kindSharded}
+	}
+	return []string{escapeGlob(c.broadcastPrefix(nsp)) + "*"},
+		[]string{c.requestChannel(nsp), c.responseChannel(nsp), c.responseChannel(nsp) + c.uid + "#"},
+		[]chanKind{kindRequest, kindResponse, kindResponse}
+}
+
 // attach registers a and subscribes its channels when it is the first
-// adapter of its namespace to need them.
+// adapter of its namespace to need them. While Redis is reachable it waits
+// (at most subscribeWait) until Redis confirms them, so that ServerCount
+// counts this server and nothing published from now on is missed; while
+// Redis is away it does not wait: the subscriptions are made on
+// reconnection.
 func (c *Cluster) attach(a *Adapter) {
 	nsp := a.name
-	pattern := escapeGlob(c.broadcastPrefix(nsp)) + "*"
-	chans := []string{c.requestChannel(nsp), c.responseChannel(nsp), c.responseChannel(nsp) + c.uid + "#"}
+	patterns, chans, kinds := c.channels(nsp)
+	var confirmed chan struct{}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.byNsp[nsp] = append(c.byNsp[nsp], a)
-	if c.ref("p:"+pattern, 1) {
-		c.patterns[pattern] = nsp
-		c.queueSub(subOp{sub: true, pattern: true, name: pattern})
-	}
-	for i, ch := range chans {
-		if c.ref("c:"+ch, 1) {
-			kind := kindResponse
-			if i == 0 {
-				kind = kindRequest
+	defer func() {
+		c.mu.Unlock()
+		if confirmed != nil && c.healthy.Load() {
+			t := time.NewTimer(subscribeWait)
+			defer t.Stop()
+			select {
+			case <-confirmed:
+			case <-t.C:
+			case <-c.ctx.Done():
 			}
-			c.chans[ch] = chanRef{kind, nsp}
-			c.queueSub(subOp{sub: true, name: ch})
+		}
+	}()
+	if c.refs["c:"+chans[len(chans)-1]] == 0 {
+		// The last channel's confirmation comes after every other's.
+		confirmed = make(chan struct{})
+		c.wmu.Lock()
+		c.waiters[chans[len(chans)-1]] = append(c.waiters[chans[len(chans)-1]], confirmed)
+		c.wmu.Unlock()
+	}
+	c.byNsp[nsp] = append(c.byNsp[nsp], a)
+	for _, p := range patterns {
+		if c.ref("p:"+p, 1) {
+			c.patterns[p] = nsp
+			c.queueSub(subOp{sub: true, pattern: true, name: p})
 		}
 	}
+	for i, ch := range chans {
+		c.refChannel(ch, chanRef{kinds[i], nsp}, true)
+	}
+}
+
+// refChannel takes (sub) or releases a reference to a channel and
+// subscribes or unsubscribes it on the first or last. The caller holds
+// c.mu.
+func (c *Cluster) refChannel(ch string, r chanRef, sub bool) {
+	d := 1
+	if !sub {
+		d = -1
+	}
+	if !c.ref("c:"+ch, d) {
+		return
+	}
+	if sub {
+		c.chans[ch] = r
+	} else {
+		delete(c.chans, ch)
+	}
+	c.queueSub(subOp{sub: sub, shard: c.cfg.Sharded, name: ch})
+}
+
+// subscribeRoom takes or releases a room channel of the sharded
+// protocol's dynamic modes.
+func (c *Cluster) subscribeRoom(ch, nsp string, sub bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.refChannel(ch, chanRef{kindSharded, nsp}, sub)
 }
 
 // detach undoes attach.
 func (c *Cluster) detach(a *Adapter) {
 	nsp := a.name
-	pattern := escapeGlob(c.broadcastPrefix(nsp)) + "*"
-	chans := []string{c.requestChannel(nsp), c.responseChannel(nsp), c.responseChannel(nsp) + c.uid + "#"}
+	patterns, chans, _ := c.channels(nsp)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	list := c.byNsp[nsp]
@@ -292,22 +380,25 @@ func (c *Cluster) detach(a *Adapter) {
 	} else {
 		c.byNsp[nsp] = list
 	}
-	if c.ref("p:"+pattern, -1) {
-		delete(c.patterns, pattern)
-		c.queueSub(subOp{pattern: true, name: pattern})
+	for _, p := range patterns {
+		if c.ref("p:"+p, -1) {
+			delete(c.patterns, p)
+			c.queueSub(subOp{pattern: true, name: p})
+		}
 	}
 	for _, ch := range chans {
-		if c.ref("c:"+ch, -1) {
-			delete(c.chans, ch)
-			c.queueSub(subOp{name: ch})
-		}
+		c.refChannel(ch, chanRef{}, false)
 	}
 }
 
 // ref changes the users of a subscription and reports whether it must be
 // made (first user) or dropped (last user). The caller holds c.mu.
 func (c *Cluster) ref(key string, d int) bool {
-	n := c.refs[key] + d
+	cur, ok := c.refs[key]
+	if !ok && d < 0 {
+		return false // never taken
+	}
+	n := cur + d
 	if n <= 0 {
 		delete(c.refs, key)
 		return d < 0
@@ -339,6 +430,10 @@ func (c *Cluster) subscriber() {
 			ctx, cancel := context.WithTimeout(c.ctx, c.cfg.RequestTimeout)
 			var err error
 			switch {
+			case op.shard && op.sub:
+				err = c.ps.SSubscribe(ctx, op.name)
+			case op.shard:
+				err = c.ps.SUnsubscribe(ctx, op.name)
 			case op.sub && op.pattern:
 				err = c.ps.PSubscribe(ctx, op.name)
 			case op.sub:
@@ -380,6 +475,7 @@ func (c *Cluster) receive() {
 				}
 				err = perr
 			}
+			c.healthy.Store(false)
 			if backoff == 0 {
 				c.log.Warn("redisadapter: subscription connection lost", "err", err)
 				backoff = 50 * time.Millisecond
@@ -393,6 +489,7 @@ func (c *Cluster) receive() {
 			}
 			continue
 		}
+		c.healthy.Store(true)
 		if backoff != 0 {
 			backoff = 0
 			c.reconnects.Add(1)
@@ -402,8 +499,23 @@ func (c *Cluster) receive() {
 		case *redis.Message:
 			c.received.Add(1)
 			c.dispatch(m)
-		case *redis.Subscription, *redis.Pong:
+		case *redis.Subscription:
+			if m.Kind == "subscribe" || m.Kind == "ssubscribe" {
+				c.confirm(m.Channel)
+			}
+		case *redis.Pong:
 		}
+	}
+}
+
+// confirm wakes whoever waits for the subscription of channel.
+func (c *Cluster) confirm(channel string) {
+	c.wmu.Lock()
+	ws := c.waiters[channel]
+	delete(c.waiters, channel)
+	c.wmu.Unlock()
+	for _, w := range ws {
+		close(w)
 	}
 }
 
@@ -443,6 +555,23 @@ func (c *Cluster) dispatch(m *redis.Message) {
 	}
 	payload := []byte(m.Payload)
 	switch {
+	case kind == kindSharded && m.Pattern == "":
+		cm, err := decodeClusterMsg(payload, c.cfg.MaxAttachments)
+		if err != nil {
+			c.drop(m.Channel, err)
+			return
+		}
+		if cm.UID == c.uid || cm.Nsp != nsp {
+			return // our own, or a namespace whose name extends this one's
+		}
+		switch cm.Type {
+		case msgFetchSocketsResponse, msgServerSideEmitResp, msgBroadcastClientCount, msgBroadcastAck:
+			c.onClusterResponse(cm)
+			return
+		}
+		for _, a := range c.adapters(nsp) {
+			a.onClusterMsg(cm)
+		}
 	case m.Pattern != "":
 		b, err := decodeBroadcast(payload, c.cfg.MaxAttachments)
 		if err != nil {
@@ -551,11 +680,19 @@ func (c *Cluster) publisher() {
 			ctx, cancel := context.WithTimeout(c.ctx, c.cfg.RequestTimeout)
 			var err error
 			if len(batch) == 1 {
-				err = c.rdb.Publish(ctx, batch[0].channel, batch[0].payload).Err()
+				if c.cfg.Sharded {
+					err = c.rdb.SPublish(ctx, batch[0].channel, batch[0].payload).Err()
+				} else {
+					err = c.rdb.Publish(ctx, batch[0].channel, batch[0].payload).Err()
+				}
 			} else {
 				_, err = c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 					for _, it := range batch {
-						p.Publish(ctx, it.channel, it.payload)
+						if c.cfg.Sharded {
+							p.SPublish(ctx, it.channel, it.payload)
+						} else {
+							p.Publish(ctx, it.channel, it.payload)
+						}
 					}
 					return nil
 				})

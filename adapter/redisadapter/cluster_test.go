@@ -27,10 +27,16 @@ type node struct {
 
 func startNode(t *testing.T, rs *redistest.Server, cfg dynamicio.Config) *node {
 	t.Helper()
+	return startNodeWith(t, rs, cfg, redisadapter.Config{})
+}
+
+func startNodeWith(t *testing.T, rs *redistest.Server, cfg dynamicio.Config, rcfg redisadapter.Config) *node {
+	t.Helper()
 	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr(), DialTimeout: time.Second,
 		ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second, MaxRetries: -1})
 	t.Cleanup(func() { rdb.Close() })
-	cl, err := redisadapter.New(context.Background(), redisadapter.Config{Client: rdb, RequestTimeout: 3 * time.Second})
+	rcfg.Client, rcfg.RequestTimeout = rdb, 3*time.Second
+	cl, err := redisadapter.New(context.Background(), rcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,9 +78,23 @@ func ctx(t *testing.T) context.Context {
 }
 
 func TestTwoGoServers(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  redisadapter.Config
+	}{
+		{"classic", redisadapter.Config{}},
+		{"sharded dynamic", redisadapter.Config{Sharded: true}},
+		{"sharded static", redisadapter.Config{Sharded: true, ShardedSubscription: redisadapter.ShardedStatic}},
+		{"sharded dynamic-private", redisadapter.Config{Sharded: true, ShardedSubscription: redisadapter.ShardedDynamicPrivate}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testTwoGoServers(t, tc.cfg) })
+	}
+}
+
+func testTwoGoServers(t *testing.T, rcfg redisadapter.Config) {
 	rs := redistest.Start(t)
-	a := startNode(t, rs, dynamicio.Config{})
-	b := startNode(t, rs, dynamicio.Config{})
+	a := startNodeWith(t, rs, dynamicio.Config{}, rcfg)
+	b := startNodeWith(t, rs, dynamicio.Config{}, rcfg)
 	nsA, nsB := a.srv.Of("/"), b.srv.Of("/")
 	b.srv.Of("/").OnServerSideEmit("hello", func(ctx context.Context, e *dynamicio.Event) error {
 		var who string
@@ -119,6 +139,14 @@ func TestTwoGoServers(t *testing.T) {
 	t.Run("sockets join and leave", func(t *testing.T) {
 		must(t, nsA.To(idb).SocketsJoin(ctx(t), "joined"))
 		eventually(t, "b's socket in joined", func() bool { return slices.Contains(nsB.Socket(idb).Rooms(), "joined") })
+		if rcfg.Sharded && rcfg.ShardedSubscription != redisadapter.ShardedStatic {
+			// The room's own channel is subscribed when the room appears
+			// on b, asynchronously (as in the JS adapter).
+			eventually(t, "b subscribed to the room's channel", func() bool {
+				n, err := a.rdb.PubSubShardNumSub(context.Background(), "socket.io#/#joined#").Result()
+				return err == nil && n["socket.io#/#joined#"] == 1
+			})
+		}
 		must(t, nsA.To("joined").Emit("j"))
 		cb.expect(`2["j"]`)
 		must(t, nsA.In("joined").SocketsLeave(ctx(t), "joined"))
@@ -146,7 +174,16 @@ func TestTwoGoServers(t *testing.T) {
 			t.Fatalf("fetched in room-a: %+v", socks)
 		}
 		rooms, err := nsA.AllRooms(ctx(t))
-		must(t, err)
+		if rcfg.Sharded {
+			// The sharded protocol has no such request: local rooms only.
+			if !errors.Is(err, redisadapter.ErrUnsupported) || slices.Contains(rooms, "room-b") {
+				t.Fatalf("sharded AllRooms: %v %v", rooms, err)
+			}
+			rooms = append(rooms, nsB.Broadcast().Local().Sockets()...)
+			rooms = append(rooms, "room-b")
+		} else {
+			must(t, err)
+		}
 		for _, r := range []string{"room-a", "room-b", ida, idb} {
 			if !slices.Contains(rooms, r) {
 				t.Errorf("all rooms %v lack %q", rooms, r)

@@ -268,3 +268,9 @@ func encodeMsgpack(m *message, atts [][]byte) ([]byte, error) {
 	}
 	return msgpack.AppendJSON(nil, j, atts)
 }
+
+func msgpackToJSON(b []byte, maxAtt int) ([]byte, [][]byte, error) { return msgpack.ToJSON(b, maxAtt) }
+
+func msgpackFromJSON(j []byte, atts [][]byte) ([]byte, error) {
+	return msgpack.AppendJSON(nil, j, atts)
+}
