@@ -15,16 +15,23 @@ import (
 )
 
 // TestMixedCluster runs a Go server (adapter/redisadapter) and a Node
-// socket.io 4.8 server (@socket.io/redis-adapter 8) on one real Redis, with
+// socket.io 4.8 server (@socket.io/redis-adapter 8, classic and sharded)
+// on one real Redis, with
 // socket.io-client 4.8 clients on both, and checks every cross-node
 // operation both ways, then @socket.io/redis-emitter reaching the Go
 // server (testdata/cluster.mjs drives the Node side).
 func TestMixedCluster(t *testing.T) {
+	t.Run("classic", func(t *testing.T) { testMixedCluster(t, false, 29) })
+	// The sharded protocol has no allRooms request and no emitter.
+	t.Run("sharded", func(t *testing.T) { testMixedCluster(t, true, 22) })
+}
+
+func testMixedCluster(t *testing.T, sharded bool, wantSteps int) {
 	requireNode(t)
 	rs := redistest.Start(t)
 	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr()})
 	t.Cleanup(func() { rdb.Close() })
-	cl, err := redisadapter.New(context.Background(), redisadapter.Config{Client: rdb, RequestTimeout: 3 * time.Second})
+	cl, err := redisadapter.New(context.Background(), redisadapter.Config{Client: rdb, RequestTimeout: 3 * time.Second, Sharded: sharded})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,14 +55,14 @@ func TestMixedCluster(t *testing.T) {
 	})
 	ns.OnConnection(func(so *dynamicio.Socket) { serveCluster(ns, so, &fromEmitter) })
 
-	run := runNode(t, map[string]any{"script": "cluster.mjs", "redis": rs.URL(), "go": ts.URL, "timeoutMs": 90000})
+	run := runNode(t, map[string]any{"script": "cluster.mjs", "redis": rs.URL(), "go": ts.URL, "timeoutMs": 90000, "sharded": sharded})
 	steps := run.all("step")
 	for _, s := range steps {
 		if !s.OK {
 			t.Errorf("%s: %s", s.Event, s.Error)
 		}
 	}
-	if !run.ok() || len(steps) != 29 { // every check of cluster.mjs ran
+	if !run.ok() || len(steps) != wantSteps { // every check of cluster.mjs ran
 		t.Fatalf("driver did not pass (%d steps):\n%s", len(steps), run)
 	}
 	if st := cl.Stats(); st.Dropped != 0 {
