@@ -1,7 +1,8 @@
 // Package redisadapter scales a dynamicio server out over Redis pub/sub,
-// speaking the wire format of Node's @socket.io/redis-adapter 8 (the
-// classic adapter: PUBLISH and PSUBSCRIBE), so Go and Node servers, and
-// @socket.io/redis-emitter processes, share one cluster.
+// speaking the wire format of Node's @socket.io/redis-adapter 8, so Go and
+// Node servers share one cluster: the classic adapter (PUBLISH and
+// PSUBSCRIBE; @socket.io/redis-emitter processes join in too), or with
+// Config.Sharded the sharded adapter (Redis 7 SSUBSCRIBE and SPUBLISH).
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
 //	cluster, err := redisadapter.New(ctx, redisadapter.Config{Client: rdb})
@@ -25,7 +26,16 @@
 //   - socket.io-response#<nsp># (and socket.io-response#<nsp>#<uid>#
 //     with PublishOnSpecificResponseChannel): the answers.
 //
-// ServerCount is PUBSUB NUMSUB of the request channel. Subscriptions are
+// With Config.Sharded, the messages are the ClusterAdapter's
+// {uid, nsp, type, data} (JSON, or msgpack when they carry binary) on
+// socket.io#<nsp># and each server's socket.io#<nsp>#<uid>#, plus, in the
+// dynamic subscription modes, one channel per local room,
+// socket.io#<nsp>#<room>#, subscribed while the room has local members.
+// That protocol has no all-rooms request (AllRooms returns the local rooms
+// and ErrUnsupported) and no emitter.
+//
+// ServerCount is PUBSUB NUMSUB of the request channel (SHARDNUMSUB of the
+// main channel when sharded). Subscriptions are
 // shared by the server's namespaces through reference counts: the first
 // adapter of a namespace subscribes, the last Close unsubscribes, so a
 // dynamic namespace that retires leaves no subscription behind.
@@ -52,7 +62,9 @@
 // Join, leave and disconnect apply locally at once and are published for
 // the other servers (the JS adapter waits for its own echo). msgpack dates
 // (timestamp extension) in messages from Node are not supported: such a
-// message is dropped. The sharded adapter (SSUBSCRIBE, a different
-// message format) is not implemented. With a Redis Cluster, ServerCount
-// asks one node only.
+// message is dropped. With a Redis Cluster, ServerCount asks one node
+// only. Creating a namespace waits (while Redis is up, at most 2 s) for
+// Redis to confirm its subscriptions, so that the new server counts at
+// once; a room channel of the sharded dynamic modes is subscribed
+// asynchronously, as in the JS adapter.
 package redisadapter

@@ -20,9 +20,14 @@ import (
 // counted; requests fail within their timeout while Redis is away; the
 // other server resubscribes by itself and cross-node delivery resumes.
 func TestRedisRestartDuringBroadcast(t *testing.T) {
+	t.Run("classic", func(t *testing.T) { testRestart(t, redisadapter.Config{}) })
+	t.Run("sharded", func(t *testing.T) { testRestart(t, redisadapter.Config{Sharded: true}) })
+}
+
+func testRestart(t *testing.T, rcfg redisadapter.Config) {
 	rs := redistest.Start(t)
-	a := startNode(t, rs, dynamicio.Config{})
-	b := startNode(t, rs, dynamicio.Config{})
+	a := startNodeWith(t, rs, dynamicio.Config{}, rcfg)
+	b := startNodeWith(t, rs, dynamicio.Config{}, rcfg)
 	nsA := a.srv.Of("/")
 	ca, cb := dial(t, a.url, ""), dial(t, b.url, "")
 	ca.connect("/")

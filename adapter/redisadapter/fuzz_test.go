@@ -26,6 +26,10 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"type":2,"opts":{"rooms":["a",1],"except":[]},"rooms":["b"]}`))
 	f.Add([]byte(`{"requestId":"x","sockets":[{"id":"a","handshake":{},"rooms":["a"],"data":null}]}`))
 	f.Add([]byte{0x93, 0xa7, 'e', 'm', 'i', 't', 't', 'e', 'r', 0x80, 0x80})
+	f.Add([]byte(`{"uid":"0123456789abcdef","nsp":"/","type":3,"data":{"opts":{"rooms":[],"except":[],"flags":{}},"packet":{"type":2,"data":["a"],"nsp":"/"}}}`))
+	cm, _ := encodeClusterMsg(&clusterMsg{UID: "u", Nsp: "/", Type: msgBroadcastAck,
+		Data: &clusterData{RequestID: "r", Packet: json.RawMessage(`{"_placeholder":true,"num":0}`)}}, [][]byte{{1}})
+	f.Add(cm)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if bm, err := decodeBroadcast(data, 4); err == nil {
 			if !json.Valid(bm.packet.Data) || len(bm.packet.Attachments) > 4 {
@@ -33,6 +37,18 @@ func FuzzDecode(f *testing.F) {
 			}
 			if _, _, err := parser.EventName(bm.packet.Data); err != nil {
 				t.Fatalf("accepted a packet that is not an event: %s", bm.packet.Data)
+			}
+		}
+		if m, err := decodeClusterMsg(data, 4); err == nil {
+			if len(m.atts) > 4 {
+				t.Fatalf("%d attachments over the cap", len(m.atts))
+			}
+			if m.Data != nil {
+				for _, raw := range []json.RawMessage{m.Data.Packet, m.Data.Sockets} {
+					if len(raw) > 0 && !json.Valid(raw) {
+						t.Fatalf("invalid JSON kept: %s", raw)
+					}
+				}
 			}
 		}
 		if m, err := decodeMessage(data, 4); err == nil {
