@@ -268,10 +268,16 @@ func (a *Adapter) ask(ctx context.Context, kind, want int, m *message) ([]*messa
 	if err := a.c.publishWait(ctx, a.c.requestChannel(a.name), b); err != nil {
 		return nil, fmt.Errorf("redisadapter: publish request: %w", err)
 	}
+	return collect(ctx, p.ch, want)
+}
+
+// collect waits for want answers on ch until ctx ends; then it returns
+// what came with an error wrapping ErrTimeout.
+func collect(ctx context.Context, ch chan *message, want int) ([]*message, error) {
 	got := make([]*message, 0, want)
 	for len(got) < want {
 		select {
-		case r := <-p.ch:
+		case r := <-ch:
 			got = append(got, r)
 		case <-ctx.Done():
 			return got, fmt.Errorf("%w: only %d responses received out of %d", ErrTimeout, len(got), want)
@@ -384,15 +390,7 @@ func (a *Adapter) ServerSideEmitWithAck(ctx context.Context, p *parser.Packet) (
 	}
 	if a.c.cfg.Sharded {
 		got, err := a.shardedAsk(ctx, msgServerSideEmit, n, &clusterData{Packet: p.Data}, p.Attachments)
-		out := make([][]byte, 0, len(got))
-		for _, r := range got {
-			d := r.Data
-			if len(d) == 0 {
-				d = json.RawMessage("null")
-			}
-			out = append(out, append(append([]byte{'['}, d...), ']'))
-		}
-		return out, err
+		return argArrays(got), err
 	}
 	ctx, cancel := context.WithTimeout(ctx, a.c.cfg.RequestTimeout)
 	defer cancel()
@@ -406,20 +404,22 @@ func (a *Adapter) ServerSideEmitWithAck(ctx context.Context, p *parser.Packet) (
 	if err := a.c.publishWait(ctx, a.c.requestChannel(a.name), b); err != nil {
 		return nil, fmt.Errorf("redisadapter: publish request: %w", err)
 	}
-	var out [][]byte
-	for len(out) < n {
-		select {
-		case r := <-pd.ch:
-			d := r.Data
-			if len(d) == 0 {
-				d = json.RawMessage("null")
-			}
-			out = append(out, append(append([]byte{'['}, d...), ']'))
-		case <-ctx.Done():
-			return out, fmt.Errorf("%w: only %d responses received out of %d", ErrTimeout, len(out), n)
+	got, err := collect(ctx, pd.ch, n)
+	return argArrays(got), err
+}
+
+// argArrays turns server-side emit answers (each one argument) into the
+// JSON arrays the namespace expects.
+func argArrays(got []*message) [][]byte {
+	out := make([][]byte, 0, len(got))
+	for _, r := range got {
+		d := r.Data
+		if len(d) == 0 {
+			d = json.RawMessage("null")
 		}
+		out = append(out, append(append([]byte{'['}, d...), ']'))
 	}
-	return out, nil
+	return out
 }
 
 // BroadcastWithAck publishes a broadcast whose recipients on the other

@@ -128,3 +128,53 @@ func TestUnreachableAtStart(t *testing.T) {
 		t.Errorf("New took %v", took)
 	}
 }
+
+// Garbage and oversized messages on every channel of a namespace are
+// dropped and counted; the adapter goes on serving.
+func TestBadMessagesDropped(t *testing.T) {
+	for _, sharded := range []bool{false, true} {
+		t.Run(fmt.Sprint("sharded=", sharded), func(t *testing.T) {
+			rs := redistest.Start(t)
+			n := startNodeWith(t, rs, dynamicio.Config{}, redisadapter.Config{Sharded: sharded, MaxMessageSize: 1 << 10})
+			ns := n.srv.Of("/")
+			c := dial(t, n.url, "")
+			c.connect("/")
+			waitServers(t, ns, 1)
+			bad := [][]byte{
+				{}, {0xc1}, {0x93, 0xc0}, []byte("{"), []byte(`{"type":6,"data":"x"}`),
+				[]byte(`{"uid":"x","nsp":"/","type":3,"data":{"packet":{"type":2,"data":"nope"}}}`),
+				[]byte(strings.Repeat("x", 2<<10)),                                                            // over MaxMessageSize
+				{0x93, 0xa1, 'x', 0x82, 0xa4, 't', 'y', 'p', 'e', 0x00, 0xa4, 'd', 'a', 't', 'a', 0x90, 0x80}, // not an event
+			}
+			channels := []string{"socket.io#/#", "socket.io#/#room#", "socket.io-request#/#", "socket.io-response#/#"}
+			publish := n.rdb.Publish
+			if sharded {
+				channels = []string{"socket.io#/#", "socket.io#/#" + n.cluster.UID() + "#"}
+				publish = n.rdb.SPublish
+			}
+			// Every message is dropped but three of the classic ones,
+			// which are well-formed: two answers to a request nobody made
+			// and a legacy leave of an unknown socket.
+			sent, want := 0, uint64(len(bad)*len(channels))
+			if !sharded {
+				want -= 3
+			}
+			for _, ch := range channels {
+				for _, b := range bad {
+					if err := publish(context.Background(), ch, b).Err(); err != nil {
+						t.Fatal(err)
+					}
+					sent++
+				}
+			}
+			eventually(t, "drops counted", func() bool { return n.cluster.Stats().Dropped >= want })
+			time.Sleep(300 * time.Millisecond) // and no more
+			if got := n.cluster.Stats().Dropped; got != want {
+				t.Errorf("sent %d, dropped %d, want %d", sent, got, want)
+			}
+			// None crashed anything: the server still delivers.
+			must(t, ns.Emit("still", "alive"))
+			c.expect(`2["still","alive"]`)
+		})
+	}
+}

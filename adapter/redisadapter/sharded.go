@@ -204,16 +204,7 @@ func (a *Adapter) shardedAsk(ctx context.Context, typ, want int, d *clusterData,
 	if err := a.shardedPublish(ctx, a.c.mainChannel(a.name), &clusterMsg{Type: typ, Data: d}, atts, true); err != nil {
 		return nil, fmt.Errorf("redisadapter: publish request: %w", err)
 	}
-	got := make([]*message, 0, want)
-	for len(got) < want {
-		select {
-		case r := <-p.ch:
-			got = append(got, r)
-		case <-ctx.Done():
-			return got, fmt.Errorf("%w: only %d responses received out of %d", ErrTimeout, len(got), want)
-		}
-	}
-	return got, nil
+	return collect(ctx, p.ch, want)
 }
 
 // shardedRespond answers the requester on its response channel.
