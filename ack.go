@@ -19,8 +19,10 @@ import (
 //
 // In a cluster the other servers ask their sockets too and report how many
 // they asked; EmitWithAck waits for every server's count and every
-// acknowledgement. If the adapter cannot reach the other servers, the
-// local acknowledgements are still collected and returned with its error.
+// acknowledgement, at most 5 s when neither ctx nor Timeout sets a
+// deadline (a remote client that goes away never answers). If the adapter
+// cannot reach the other servers, the local acknowledgements are still
+// collected and returned with its error.
 func (b Broadcast) EmitWithAck(ctx context.Context, event string, args ...any) ([]*Args, error) {
 	if b.timeout > 0 {
 		var cancel context.CancelFunc
@@ -40,6 +42,14 @@ func (b Broadcast) EmitWithAck(ctx context.Context, event string, args ...any) (
 		rc.servers, remoteErr = b.ns.adapter.BroadcastWithAck(ctx, out, b.options(), rc.count, rc.ack)
 		if remoteErr != nil {
 			rc.servers = 0
+		}
+		// Another server's client that goes away never answers, and
+		// nothing tells this server: without a deadline, wait for the
+		// other servers at most remoteAckWait.
+		if _, ok := ctx.Deadline(); !ok && rc.servers > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, remoteAckWait)
+			defer cancel()
 		}
 	}
 	p.ID, p.HasID = b.ns.ackIDs.Add(1)-1, true
@@ -80,6 +90,10 @@ func (b Broadcast) EmitWithAck(ctx context.Context, event string, args ...any) (
 	}
 	return append(got, rc.got()...), remoteErr
 }
+
+// remoteAckWait bounds EmitWithAck in a cluster when neither ctx nor
+// Timeout does, as the official server requires a timeout there.
+const remoteAckWait = 5 * time.Second
 
 // remoteAcks collects the answers of the other servers to a broadcast with
 // acknowledgements; the adapter calls count and ack from its goroutines.

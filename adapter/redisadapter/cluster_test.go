@@ -240,6 +240,32 @@ func testTwoGoServers(t *testing.T, rcfg redisadapter.Config) {
 			t.Fatalf("acks %v", got)
 		}
 	})
+	if !rcfg.Sharded { // the root's bound, same in both protocols: once is enough
+		t.Run("broadcast with acks, a remote client silent", func(t *testing.T) {
+			start := time.Now()
+			done := make(chan error, 1)
+			var got []*dynamicio.Args
+			go func() {
+				var err error
+				got, err = nsA.Broadcast().EmitWithAck(context.Background(), "q2") // no deadline
+				done <- err
+			}()
+			p := ca.recv()
+			id, _ := strings.CutSuffix(strings.TrimPrefix(p, "2"), `["q2"]`)
+			ca.send("3" + id + `["here"]`)
+			if p := cb.recv(); !strings.HasSuffix(p, `["q2"]`) {
+				t.Fatalf("b got %q", p)
+			}
+			// b's client never answers: EmitWithAck ends by itself.
+			err := <-done
+			if !errors.Is(err, context.DeadlineExceeded) || len(got) != 1 {
+				t.Fatalf("got %d acks, %v", len(got), err)
+			}
+			if took := time.Since(start); took < 4*time.Second || took > 12*time.Second {
+				t.Errorf("took %v, want about 5 s", took)
+			}
+		})
+	}
 	t.Run("disconnect sockets", func(t *testing.T) {
 		must(t, nsA.In("room-b").DisconnectSockets(ctx(t), false))
 		cb.expect(`1`)
