@@ -43,8 +43,9 @@ type Config struct {
 	// (default 256).
 	MaxAttachments int
 	// PublishQueue caps the messages waiting to be published (default
-	// 4096). While Redis is away the queue fills; what does not fit is
-	// dropped and counted in Stats.Lost, never buffered without bound.
+	// 4096). While Redis is away the queue fills; what does not fit, fails,
+	// or waited longer than RequestTimeout is dropped and counted in
+	// Stats.Lost, never buffered without bound nor delivered late.
 	PublishQueue int
 	// MaxBackoff caps the wait between attempts to reconnect the
 	// subscriptions (default 2 s; the wait starts at 50 ms and doubles).
@@ -155,7 +156,13 @@ type pubItem struct {
 	channel string
 	payload []byte
 	done    chan error // nil, or one slot for the outcome
+	at      time.Time  // when it was queued
 }
+
+// errStale is the outcome of a message that waited in the queue longer
+// than the request timeout (Redis was away): it is dropped, not delivered
+// late.
+var errStale = errors.New("redisadapter: message waited too long to be published")
 
 // New connects to Redis and returns the Cluster of one server. It fails if
 // Redis does not answer a PING within cfg.RequestTimeout (or ctx): a server
@@ -621,7 +628,7 @@ func (c *Cluster) adapters(nsp string) []*Adapter {
 // counts it lost).
 func (c *Cluster) publish(channel string, payload []byte) {
 	select {
-	case c.pubs <- pubItem{channel: channel, payload: payload}:
+	case c.pubs <- pubItem{channel: channel, payload: payload, at: time.Now()}:
 	default:
 		c.lost.Add(1)
 	}
@@ -633,7 +640,7 @@ func (c *Cluster) publish(channel string, payload []byte) {
 func (c *Cluster) publishWait(ctx context.Context, channel string, payload []byte) error {
 	done := make(chan error, 1)
 	select {
-	case c.pubs <- pubItem{channel: channel, payload: payload, done: done}:
+	case c.pubs <- pubItem{channel: channel, payload: payload, done: done, at: time.Now()}:
 	case <-ctx.Done():
 		c.lost.Add(1)
 		return ctx.Err()
@@ -676,6 +683,26 @@ func (c *Cluster) publisher() {
 				default:
 					break drain
 				}
+			}
+			// What waited past the request timeout (Redis was away) is
+			// dropped: a broadcast delivered seconds late would be news
+			// from the past, and a request's caller has given up.
+			fresh := batch[:0]
+			now := time.Now()
+			for _, it := range batch {
+				if now.Sub(it.at) > c.cfg.RequestTimeout {
+					c.lost.Add(1)
+					if it.done != nil {
+						it.done <- errStale
+					}
+					continue
+				}
+				fresh = append(fresh, it)
+			}
+			clear(batch[len(fresh):])
+			batch = fresh
+			if len(batch) == 0 {
+				continue
 			}
 			ctx, cancel := context.WithTimeout(c.ctx, c.cfg.RequestTimeout)
 			var err error

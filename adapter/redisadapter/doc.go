@@ -45,8 +45,9 @@
 // Redis is a failure boundary. A broadcast reaches the local sockets before
 // anything is published, and publishing goes through a bounded queue that a
 // single goroutine pipelines to Redis: while Redis is away, what does not
-// fit, or fails, is counted in Stats.Lost and forgotten, never buffered
-// without bound. The subscription connection reconnects with a backoff
+// fit, fails, or waits longer than Config.RequestTimeout is counted in
+// Stats.Lost and forgotten, never buffered without bound nor delivered
+// late. The subscription connection reconnects with a backoff
 // capped by Config.MaxBackoff and subscribes every live namespace again; a
 // silent connection is pinged. Requests to other servers end within
 // Config.RequestTimeout and return what came with an error wrapping
