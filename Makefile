@@ -32,11 +32,12 @@ FUZZ_TARGETS ?= \
 	./parser:FuzzEventName \
 	./parser:FuzzPlaceholders \
 	./parser/msgpack:FuzzDecode \
-	./parser/msgpack:FuzzEncode
+	./parser/msgpack:FuzzEncode \
+	./adapter/redisadapter:FuzzDecode
 
 DEMO_PORT ?= 8080
 
-.PHONY: all node-deps lint fmt-check vet staticcheck test fuzz demo bench clean
+.PHONY: all node-deps server-deps lint fmt-check vet staticcheck test fuzz demo bench clean
 
 all: test
 
@@ -48,6 +49,22 @@ node-deps: $(NODE_STAMP)
 $(NODE_STAMP): $(NODE_DIR)/package-lock.json $(NODE_DIR)/package.json
 	$(NPM) ci --prefix $(NODE_DIR) --ignore-scripts --no-audit --no-fund
 	touch $@
+
+# The Redis adapter's tests run a real redis-server, and the scale-out
+# example's test a real nginx. Install them from Debian's packages when
+# they are missing and we may (root with apt-get); otherwise those tests
+# skip locally (and fail in CI, whose .ci/run installs them).
+server-deps:
+	@missing=""; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing$$missing"; \
+			timeout 300 apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq $$missing >/dev/null; \
+		else echo "missing$$missing: the tests that need them will skip"; fi; \
+	fi
 
 lint: fmt-check vet staticcheck
 
@@ -64,7 +81,7 @@ staticcheck:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
 # go test output is left untouched so CI logs show the ok/FAIL lines.
-test: node-deps lint
+test: node-deps server-deps lint
 	$(GO) test -race -count=1 -timeout $(GO_TEST_TIMEOUT) ./...
 	$(MAKE) fuzz
 

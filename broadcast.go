@@ -108,12 +108,8 @@ func (b Broadcast) Sockets() []string {
 	return out
 }
 
-// DisconnectSockets disconnects the selected local sockets; with close,
-// their whole connections.
-func (b Broadcast) DisconnectSockets(close bool) {
-	for _, id := range b.Sockets() {
-		if s := b.ns.Socket(id); s != nil {
-			s.Disconnect(close)
-		}
-	}
+// DisconnectSockets disconnects the selected sockets, on every server of
+// the cluster; with close, their whole connections.
+func (b Broadcast) DisconnectSockets(ctx context.Context, close bool) error {
+	return b.ns.adapter.DisconnectSockets(ctx, b.options(), close)
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -698,4 +699,35 @@ func TestVolatileDroppedWhenNotWritable(t *testing.T) {
 		t.Errorf("poll = %q, want only the non-volatile event", got)
 	}
 	http.DefaultClient.CloseIdleConnections()
+}
+
+func TestHandshakeJSONRoundTrip(t *testing.T) {
+	h := Handshake{
+		Header:  http.Header{"User-Agent": {"x"}, "Accept": {"a", "b"}},
+		Time:    time.UnixMilli(1700000000123),
+		Address: "127.0.0.1", Secure: true, URL: "/socket.io/?EIO=4",
+		Query: url.Values{"EIO": {"4"}, "t": {"1", "2"}},
+		Auth:  json.RawMessage(`{"token":"k"}`),
+	}
+	b, err := json.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	// The official server's field names and forms.
+	if m["headers"].(map[string]any)["accept"] != "a, b" || m["issued"] != float64(1700000000123) ||
+		m["query"].(map[string]any)["EIO"] != "4" || m["address"] != "127.0.0.1" {
+		t.Fatalf("not the official form: %s", b)
+	}
+	var back Handshake
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !back.Time.Equal(h.Time) || back.Header.Get("User-Agent") != "x" || back.Query["t"][1] != "2" ||
+		string(back.Auth) != `{"token":"k"}` || !back.Secure || back.URL != h.URL {
+		t.Fatalf("round trip: %+v", back)
+	}
 }

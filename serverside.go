@@ -51,6 +51,12 @@ func (ns *Namespace) ServerSideEmitWithAck(ctx context.Context, event string, ar
 	return out, err
 }
 
+// AllRooms returns the names of the rooms of every server of the cluster,
+// each once (this server's rooms with the in-memory adapter).
+func (ns *Namespace) AllRooms(ctx context.Context) ([]string, error) {
+	return ns.adapter.AllRooms(ctx)
+}
+
 // ServerCount returns the number of servers of the cluster, this one
 // included.
 func (ns *Namespace) ServerCount(ctx context.Context) (int, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync/atomic"
+	"time"
 
 	"github.com/dynamicio/dynamicio/parser"
 )
@@ -31,6 +32,27 @@ type SocketDetails struct {
 // FetchSockets (the server's sockets do).
 type Describer interface {
 	Details() SocketDetails
+}
+
+// Disconnecter is implemented by sockets that can be disconnected (the
+// server's are): DisconnectSockets uses it. With close, the socket's whole
+// connection is closed.
+type Disconnecter interface {
+	Disconnect(close bool)
+}
+
+// AckBroadcaster is implemented by namespaces that can ask their local
+// sockets to acknowledge a broadcast (the server's do). A cluster adapter
+// uses it to serve another server's broadcast with acknowledgements.
+type AckBroadcaster interface {
+	// LocalBroadcastWithAck sends out (an event whose ack id the namespace
+	// assigns) to the local sockets opts selects, each asked to
+	// acknowledge. It calls clientCount once, before returning, with the
+	// number of sockets asked, then ack with the JSON text of the first
+	// argument of each acknowledgement (and the attachments it refers
+	// to), from any goroutine, until timeout.
+	LocalBroadcastWithAck(out *Outgoing, opts Options, timeout time.Duration,
+		clientCount func(n int), ack func(arg []byte, atts [][]byte))
 }
 
 // Namespace is what an adapter needs from the namespace it serves. The
@@ -129,6 +151,21 @@ type Adapter interface {
 	// them leave rooms.
 	AddSockets(ctx context.Context, opts Options, rooms ...string) error
 	DelSockets(ctx context.Context, opts Options, rooms ...string) error
+
+	// BroadcastWithAck forwards a broadcast whose recipients are asked to
+	// acknowledge it to the other servers (there are none in memory) and
+	// returns how many servers will answer. Each of them calls clientCount
+	// once with the number of its sockets asked, and ack once per
+	// acknowledgement with the JSON text of its first argument, until ctx
+	// ends. out's packet carries no ack id: every server assigns its own.
+	// The local half is the caller's (LocalSockets).
+	BroadcastWithAck(ctx context.Context, out *Outgoing, opts Options,
+		clientCount func(n int), ack func(arg []byte, atts [][]byte)) (int, error)
+	// DisconnectSockets disconnects the sockets opts selects, on every
+	// server (see Disconnecter).
+	DisconnectSockets(ctx context.Context, opts Options, close bool) error
+	// AllRooms returns the names of the rooms of every server, each once.
+	AllRooms(ctx context.Context) ([]string, error)
 
 	// ServerSideEmit sends an event to the other servers of the cluster,
 	// never to clients. The in-memory adapter has no other server.

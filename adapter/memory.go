@@ -765,6 +765,29 @@ func (m *Memory) ServerSideEmitWithAck(ctx context.Context, p *parser.Packet) ([
 	return nil, ctx.Err()
 }
 
+// BroadcastWithAck has no other server to forward to in memory.
+func (m *Memory) BroadcastWithAck(ctx context.Context, out *Outgoing, opts Options,
+	clientCount func(int), ack func([]byte, [][]byte)) (int, error) {
+	return 0, ctx.Err()
+}
+
+// DisconnectSockets disconnects the local sockets opts selects that are
+// Disconnecters.
+func (m *Memory) DisconnectSockets(ctx context.Context, opts Options, close bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, s := range m.LocalSockets(opts) {
+		if d, ok := s.(Disconnecter); ok {
+			d.Disconnect(close)
+		}
+	}
+	return nil
+}
+
+// AllRooms is Rooms in memory.
+func (m *Memory) AllRooms(ctx context.Context) ([]string, error) { return m.Rooms(), ctx.Err() }
+
 // ServerCount is 1 in memory.
 func (m *Memory) ServerCount(ctx context.Context) (int, error) { return 1, ctx.Err() }
 

@@ -518,3 +518,36 @@ func TestDecodeHugeLengthsDoNotAllocate(t *testing.T) {
 		}
 	}
 }
+
+func TestJSONRoundTrip(t *testing.T) {
+	for _, tc := range []struct {
+		json string
+		atts [][]byte
+	}{
+		{`["uid",{"type":2,"data":["ev",1,-2,1.5,"x"],"nsp":"/"},{"rooms":["a"],"except":[],"flags":{"volatile":true}}]`, nil},
+		{`{"requestId":"abc","packet":{"_placeholder":true,"num":0}}`, [][]byte{{1, 2, 3}}},
+		{`null`, nil},
+		{`[[],{},true,false,null]`, nil},
+	} {
+		b, err := AppendJSON(nil, []byte(tc.json), tc.atts)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.json, err)
+		}
+		got, atts, err := ToJSON(b, 10)
+		if err != nil {
+			t.Fatalf("%s: ToJSON: %v", tc.json, err)
+		}
+		if string(got) != tc.json {
+			t.Errorf("round trip: got %s, want %s", got, tc.json)
+		}
+		if len(atts) != len(tc.atts) {
+			t.Errorf("%s: %d attachments, want %d", tc.json, len(atts), len(tc.atts))
+		}
+	}
+	if _, _, err := ToJSON([]byte{0x91, 0x01, 0x02}, 10); err == nil {
+		t.Error("ToJSON accepted a trailing byte")
+	}
+	if _, err := AppendJSON(nil, []byte(`{"a":`), nil); err == nil {
+		t.Error("AppendJSON accepted bad JSON")
+	}
+}
