@@ -72,7 +72,6 @@ type Client struct {
 	paused   atomic.Bool
 	resume   chan struct{}
 	done     chan struct{}
-	err      error
 	binary   bool // the next binary frame is an attachment of an event
 	ackID    atomic.Uint64
 	Closed   atomic.Bool // the server closed the connection (EOF or error)

@@ -123,8 +123,6 @@ type env struct {
 	logf func(format string, args ...any)
 }
 
-var errLost = errors.New("deliveries lost")
-
 // connectMany dials n WebSocket clients with conc dials in flight; it
 // records time-to-connect in lat when not nil.
 func (e *env) connectMany(ctx context.Context, n, conc int, opt loadgen.DialOptions, sink *loadgen.Sink, lat *loadgen.Hist) ([]*loadgen.Client, error) {
@@ -308,11 +306,6 @@ var scenarios = []*scenario{
 		},
 		run: runSlow,
 	},
-}
-
-func init() {
-	// The idle metrics depend on the counts; the broadcast scenarios on the
-	// clients and sizes: both are added in scenarioList.
 }
 
 // scenarioList returns the scenarios for p, the broadcast ones expanded.
