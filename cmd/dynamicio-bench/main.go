@@ -170,6 +170,8 @@ func run(ctx context.Context, o options) error {
 	if o.Smoke {
 		timeout = 45 * time.Second
 	}
+	var interrupted error
+reps:
 	for rep := 1; rep <= o.Reps; rep++ {
 		for _, sc := range list {
 			order := slices.Clone(o.Servers)
@@ -178,7 +180,8 @@ func run(ctx context.Context, o options) error {
 			for _, name := range order {
 				spec := specs[name]
 				if ctx.Err() != nil {
-					return ctx.Err()
+					interrupted = ctx.Err()
+					break reps
 				}
 				s := &sample{}
 				if sc.needs != nil {
@@ -187,7 +190,7 @@ func run(ctx context.Context, o options) error {
 						continue
 					}
 				}
-				o.Log("rep %d/%d  %-22s %-9s", rep, o.Reps, sc.Name, name)
+				o.Log("rep %d/%d  %-22s %-9s (%s)", rep, o.Reps, sc.Name, name, time.Since(began).Round(time.Second))
 				var extra []string
 				if name == "ours" && o.ProfileDir != "" {
 					extra = []string{"-cpuprofile", filepath.Join(o.ProfileDir, fmt.Sprintf("%s-rep%d.pprof", sc.Name, rep))}
@@ -232,6 +235,9 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	o.Log("wrote %s", filepath.Join(o.Out, "results.md"))
+	if interrupted != nil {
+		return fmt.Errorf("interrupted, report is partial: %w", interrupted)
+	}
 	if o.Smoke {
 		return rep.smokeCheck()
 	}

@@ -26,7 +26,7 @@ type params struct {
 	Window         time.Duration // measuring window of the fixed-load scenarios
 	BcastClients   []int
 	BcastSizes     []int
-	RampStart      float64 // broadcasts/s of the first step
+	RampStart      float64 // deliveries/s of the first step (broadcasts/s × clients)
 	RampMax        float64 // no step above this rate
 	RampStep       time.Duration
 	RampMaxSteps   int
@@ -52,7 +52,7 @@ var fullParams = params{
 	EchoConns: 100, EchoInflight: 8, EchoPayload: 100,
 	Window:       4 * time.Second,
 	BcastClients: []int{1000, 5000}, BcastSizes: []int{100, 1024},
-	RampStart: 50, RampMax: 12800, RampStep: 2 * time.Second, RampMaxSteps: 9,
+	RampStart: 25000, RampMax: 12800, RampStep: 2 * time.Second, RampMaxSteps: 9,
 	RoomClients: 1000, RoomSize: 10, RoomRate: 10,
 	PollClients: 200, PollRate: 20,
 	BinClients: 1000, BinSize: 1024, BinRate: 100,
@@ -67,7 +67,7 @@ var smokeParams = params{
 	EchoConns: 5, EchoInflight: 2, EchoPayload: 100,
 	Window:       300 * time.Millisecond,
 	BcastClients: []int{20}, BcastSizes: []int{100, 1024},
-	RampStart: 20, RampMax: 40, RampStep: 300 * time.Millisecond, RampMaxSteps: 2,
+	RampStart: 400, RampMax: 40, RampStep: 300 * time.Millisecond, RampMaxSteps: 2,
 	RoomClients: 20, RoomSize: 10, RoomRate: 10,
 	PollClients: 5, PollRate: 10,
 	BinClients: 10, BinSize: 1024, BinRate: 20,
@@ -338,7 +338,7 @@ func broadcastScenarios(p params) []*scenario {
 				Name:  fmt.Sprintf("broadcast-%d-%dB", n, size),
 				Title: fmt.Sprintf("Broadcast to all: %d clients, %d B", n, size),
 				What: fmt.Sprintf("One client emits all(payload) at a rate that doubles every step from %g/s; the server emits it to every client (the sender too). "+
-					"A step passes when every delivery arrived and p99 ≤ 100 ms; the ramp stops at the first failing step.", p.RampStart),
+					"A step passes when every delivery arrived and p99 ≤ 100 ms; the ramp stops at the first failing step.", p.RampStart/float64(n)),
 				Ramp: true,
 				Metrics: []metric{
 					{"max_rate", "highest sustainable broadcasts/s", true, true},
@@ -601,7 +601,7 @@ func runBroadcast(ctx context.Context, e *env, n, size int) (*sample, error) {
 	s := &sample{Metrics: map[string]float64{}}
 	var buf, arg []byte
 	best := -1
-	for rate, k := e.p.RampStart, 0; rate <= e.p.RampMax && k < e.p.RampMaxSteps; rate, k = rate*2, k+1 {
+	for rate, k := e.p.RampStart/float64(n), 0; rate <= e.p.RampMax && k < e.p.RampMaxSteps; rate, k = rate*2, k+1 {
 		if err := e.srv.alive(); err != nil {
 			return nil, err
 		}
@@ -706,12 +706,12 @@ func runSlow(ctx context.Context, e *env) (*sample, error) {
 		c.Resume()
 	}
 	cut := 0
-	deadline := time.After(e.p.Drain)
+	wctx, cancel := context.WithTimeout(ctx, e.p.Drain)
+	defer cancel()
 	for _, c := range ss {
 		select {
 		case <-c.Done():
-		case <-deadline:
-		case <-ctx.Done():
+		case <-wctx.Done():
 		}
 	}
 	for _, c := range ss {

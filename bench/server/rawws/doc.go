@@ -10,7 +10,8 @@
 // incoming text rather than parsing it. It sends no heartbeats, has no
 // polling transport and no coalescing: a broadcast builds its frame once
 // and every recipient's writer goroutine sends it with one write(2) per
-// message. A recipient whose 4096-frame queue is full is disconnected.
+// message (a writer goroutine exists only while frames wait). A recipient
+// whose 4096-frame queue is full is disconnected.
 //
 // It listens on -addr (port 0 picks a free one), prints
 // "listening HOST:PORT" on stdout, and stops on SIGTERM or SIGINT.

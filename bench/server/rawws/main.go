@@ -39,19 +39,16 @@ func main() {
 
 const queueFrames = 4096
 
+// conn is one client. Its frames wait in queue; a writer goroutine exists
+// only while there is something to write, and sends one frame per write.
 type conn struct {
-	id    uint64
-	c     net.Conn
-	out   chan []byte
-	once  sync.Once
-	rooms []string
-}
-
-func (c *conn) close() {
-	c.once.Do(func() {
-		c.c.Close()
-		close(c.out)
-	})
+	id     uint64
+	c      net.Conn
+	mu     sync.Mutex
+	queue  [][]byte
+	writer bool
+	closed bool
+	rooms  []string // guarded by hub.mu
 }
 
 // hub holds every connection and the rooms. Broadcasts take the read lock.
@@ -74,28 +71,51 @@ func (h *hub) closeAll() {
 	}
 }
 
-// send queues f for c; a full queue disconnects c. Safe after close: the
-// closed flag is checked under the hub lock by callers' snapshot, and a
-// send on a closed channel is recovered.
+// send queues f for c; a full queue disconnects c.
 func (c *conn) send(f []byte) {
-	defer func() { recover() }()
-	select {
-	case c.out <- f:
-	default:
-		go c.close()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	if len(c.queue) >= queueFrames {
+		c.closed = true
+		c.queue = nil
+		c.c.Close()
+		return
+	}
+	c.queue = append(c.queue, f)
+	if !c.writer {
+		c.writer = true
+		go c.writeLoop()
 	}
 }
 
 func (c *conn) writeLoop() {
-	for f := range c.out {
-		c.c.SetWriteDeadline(time.Now().Add(10 * time.Second))
-		if _, err := c.c.Write(f); err != nil {
-			c.c.Close()
-			for range c.out {
-			}
+	for {
+		c.mu.Lock()
+		if len(c.queue) == 0 || c.closed {
+			c.writer = false
+			c.queue = nil
+			c.mu.Unlock()
 			return
 		}
+		f := c.queue[0]
+		c.queue = c.queue[1:]
+		c.mu.Unlock()
+		c.c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		if _, err := c.c.Write(f); err != nil {
+			c.close()
+		}
 	}
+}
+
+func (c *conn) close() {
+	c.mu.Lock()
+	c.closed = true
+	c.queue = nil
+	c.mu.Unlock()
+	c.c.Close()
 }
 
 func (h *hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -112,7 +132,7 @@ func (h *hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if n := brw.Reader.Buffered(); n > 0 {
 		leftover, _ = brw.Reader.Peek(n)
 	}
-	c := &conn{id: h.next.Add(1), c: nc, out: make(chan []byte, queueFrames)}
+	c := &conn{id: h.next.Add(1), c: nc}
 	sid := strconv.FormatUint(c.id, 10)
 	resp := websocket.AppendResponse(nil, key, "", nil)
 	resp = websocket.AppendFrame(resp, websocket.OpText, false,
@@ -128,7 +148,6 @@ func (h *hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mu.Lock()
 	h.conns[c.id] = c
 	h.mu.Unlock()
-	go c.writeLoop()
 	h.read(c, rd, sid)
 }
 
