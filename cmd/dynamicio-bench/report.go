@@ -310,7 +310,7 @@ func (r *report) smokeCheck() error {
 				errs = append(errs, fmt.Errorf("%s: %s = %v", what, k, v))
 			}
 		}
-		for _, k := range []string{"lost", "fast_lost"} {
+		for _, k := range []string{"lost", "fast_lost", "fixed_lost"} {
 			if v, ok := s.Metrics[k]; ok && v != 0 {
 				errs = append(errs, fmt.Errorf("%s: %g deliveries lost", what, v))
 			}

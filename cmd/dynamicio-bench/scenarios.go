@@ -23,6 +23,7 @@ type params struct {
 	EchoConns      int
 	EchoInflight   int
 	EchoPayload    int
+	EchoRate       float64       // acks/s offered in the fixed-rate phase
 	Window         time.Duration // measuring window of the fixed-load scenarios
 	BcastClients   []int
 	BcastSizes     []int
@@ -49,7 +50,7 @@ type params struct {
 var fullParams = params{
 	IdleCounts: []int{1000, 5000, 10000}, IdleSettle: 2 * time.Second,
 	ConnectWS: 2000, ConnectUpgrade: 1000, ConnectConc: 50,
-	EchoConns: 100, EchoInflight: 8, EchoPayload: 100,
+	EchoConns: 100, EchoInflight: 8, EchoPayload: 100, EchoRate: 20000,
 	Window:       4 * time.Second,
 	BcastClients: []int{1000, 5000}, BcastSizes: []int{100, 1024},
 	RampStart: 25000, RampMax: 12800, RampStep: 2 * time.Second, RampMaxSteps: 9,
@@ -64,7 +65,7 @@ var fullParams = params{
 var smokeParams = params{
 	IdleCounts: []int{20, 50}, IdleSettle: 100 * time.Millisecond,
 	ConnectWS: 40, ConnectUpgrade: 20, ConnectConc: 10,
-	EchoConns: 5, EchoInflight: 2, EchoPayload: 100,
+	EchoConns: 5, EchoInflight: 2, EchoPayload: 100, EchoRate: 200,
 	Window:       300 * time.Millisecond,
 	BcastClients: []int{20}, BcastSizes: []int{100, 1024},
 	RampStart: 400, RampMax: 40, RampStep: 300 * time.Millisecond, RampMaxSteps: 2,
@@ -246,13 +247,17 @@ var scenarios = []*scenario{
 	},
 	{
 		Name: "echo", Title: "Echo with ack",
-		What: "Clients emit echo(payload, ack) in a closed loop with a fixed number in flight each; the server acks with the payload. RTT from the send to the ack.",
+		What: "Clients emit echo(payload, ack); the server acks with the payload. RTT from the (intended) send to the ack. First at a fixed offered rate spread over the connections (the same load for every server), then in a closed loop with a fixed number in flight per connection (the most the pair of server and generator reach).",
 		Metrics: []metric{
-			{"acks_per_s", "acks/s", true, true},
-			{"cpu_us_per_ack", "server CPU µs/ack", false, true},
-			{"p50_ms", "RTT p50 (ms)", false, false},
-			{"p99_ms", "RTT p99 (ms)", false, false},
-			{"gen_util", "load generator CPU (share of its core)", false, false},
+			{"fixed_cpu_us_per_ack", "fixed rate: server CPU µs/ack", false, true},
+			{"fixed_p50_ms", "fixed rate: RTT p50 (ms)", false, false},
+			{"fixed_p99_ms", "fixed rate: RTT p99 (ms)", false, false},
+			{"fixed_lost", "fixed rate: acks missing", false, false},
+			{"acks_per_s", "closed loop: acks/s", true, true},
+			{"cpu_us_per_ack", "closed loop: server CPU µs/ack", false, true},
+			{"p50_ms", "closed loop: RTT p50 (ms)", false, false},
+			{"p99_ms", "closed loop: RTT p99 (ms)", false, false},
+			{"gen_util", "closed loop: load generator CPU (share of its core)", false, false},
 		},
 		run: runEcho,
 	},
@@ -420,19 +425,19 @@ func runConnect(ctx context.Context, e *env) (*sample, error) {
 func runEcho(ctx context.Context, e *env) (*sample, error) {
 	sink := &loadgen.Sink{}
 	sink.Disabled.Store(true)
-	var stop atomic.Bool
+	var closed atomic.Bool
 	payloads := sync.Pool{New: func() any { return new([]byte) }}
-	send := func(c *loadgen.Client) error {
+	send := func(c *loadgen.Client, ts int64) error {
 		bp := payloads.Get().(*[]byte)
-		arg := loadgen.TextPayload(nil, loadgen.Now(), e.p.EchoPayload)
+		arg := loadgen.TextPayload(nil, ts, e.p.EchoPayload)
 		*bp = loadgen.EventPacket((*bp)[:0], c.NextAckID(), "echo", arg)
 		err := c.Send(*bp)
 		payloads.Put(bp)
 		return err
 	}
 	sink.OnAck = func(c *loadgen.Client) {
-		if !stop.Load() {
-			send(c)
+		if closed.Load() {
+			send(c, loadgen.Now())
 		}
 	}
 	cs, err := e.connectMany(ctx, e.p.EchoConns, 50, loadgen.DialOptions{}, sink, nil)
@@ -440,9 +445,34 @@ func runEcho(ctx context.Context, e *env) (*sample, error) {
 		return nil, err
 	}
 	defer closeAll(cs)
+	m := map[string]float64{}
+
+	// Open loop: the same offered rate for every server, so CPU per ack
+	// compares like with like.
+	n := int(e.p.EchoRate * e.p.Window.Seconds())
+	sink.Reset()
+	sink.Disabled.Store(false)
+	w := startWindow(e.srv.pid)
+	sent, err := pace(ctx, e.p.EchoRate, n, func(i int, ts int64) error { return send(cs[i%len(cs)], ts) })
+	if err != nil {
+		return nil, err
+	}
+	waitCount(ctx, sink.Acks.Load, uint64(sent), e.p.Drain)
+	w.stop()
+	acks := sink.Acks.Load()
+	if acks == 0 {
+		return nil, errors.New("no acks")
+	}
+	m["fixed_cpu_us_per_ack"] = w.srvUS / float64(acks)
+	m["fixed_p50_ms"], m["fixed_p99_ms"] = sink.Lat.Quantile(0.5), sink.Lat.Quantile(0.99)
+	m["fixed_lost"] = float64(uint64(sent) - min(acks, uint64(sent)))
+
+	// Closed loop: each ack sends the next echo on its connection.
+	sink.Disabled.Store(true)
+	closed.Store(true)
 	for _, c := range cs {
 		for range e.p.EchoInflight {
-			if err := send(c); err != nil {
+			if err := send(c, loadgen.Now()); err != nil {
 				return nil, err
 			}
 		}
@@ -450,24 +480,23 @@ func runEcho(ctx context.Context, e *env) (*sample, error) {
 	sleepCtx(ctx, e.p.Window/4) // warm-up
 	sink.Reset()
 	sink.Disabled.Store(false)
-	w := startWindow(e.srv.pid)
+	w = startWindow(e.srv.pid)
 	sleepCtx(ctx, e.p.Window)
-	acks := sink.Acks.Load()
+	acks = sink.Acks.Load()
 	w.stop()
 	p50, p99 := sink.Lat.Quantile(0.5), sink.Lat.Quantile(0.99)
-	stop.Store(true)
+	closed.Store(false)
 	if acks == 0 {
-		return nil, errors.New("no acks")
+		return nil, errors.New("no acks in the closed loop")
 	}
 	if n := sink.Errors.Load(); n > 0 {
 		return nil, fmt.Errorf("%d malformed acks", n)
 	}
-	return &sample{Metrics: map[string]float64{
-		"acks_per_s":     float64(acks) / w.wall.Seconds(),
-		"cpu_us_per_ack": w.srvUS / float64(acks),
-		"p50_ms":         p50, "p99_ms": p99,
-		"gen_util": w.selfU,
-	}}, nil
+	m["acks_per_s"] = float64(acks) / w.wall.Seconds()
+	m["cpu_us_per_ack"] = w.srvUS / float64(acks)
+	m["p50_ms"], m["p99_ms"] = p50, p99
+	m["gen_util"] = w.selfU
+	return &sample{Metrics: m}, nil
 }
 
 // fixedLoad runs send at rate for the window and waits for expected
