@@ -306,7 +306,6 @@ func (c *Client) readLoop() {
 			<-c.resume
 			continue
 		}
-		c.rd.Wait() // reads whatever has arrived with one read(2)
 		op, p, err := c.rd.Next()
 		if err != nil {
 			if !c.closeReq.Load() {

@@ -7,7 +7,6 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"unicode/utf8"
 )
 
@@ -89,13 +88,12 @@ type Reader struct {
 	server  bool
 	deflate bool
 
-	buf    []byte          // small[:], pool[:], or a primed slice larger than bufSize
-	pool   *[bufSize]byte  // non-nil while a pooled buffer is borrowed
-	rpos   int             // next unread byte in buf
-	wpos   int             // end of buffered bytes in buf
-	srcErr error           // error returned by src, delivered when more bytes are needed
-	rc     syscall.RawConn // src's raw connection, when Wait may read it directly
-	err    error           // sticky error returned by every later Next
+	buf    []byte         // small[:], pool[:], or a primed slice larger than bufSize
+	pool   *[bufSize]byte // non-nil while a pooled buffer is borrowed
+	rpos   int            // next unread byte in buf
+	wpos   int            // end of buffered bytes in buf
+	srcErr error          // error returned by src, delivered when more bytes are needed
+	err    error          // sticky error returned by every later Next
 
 	// fragmented message being reassembled
 	inMsg      bool
@@ -124,7 +122,6 @@ func NewReader(r io.Reader, cfg ReaderConfig) *Reader {
 		rd.maxFrag = defaultMaxFragments
 	}
 	rd.buf = rd.small[:]
-	rd.rc = rawConnOf(r)
 	return rd
 }
 
@@ -510,24 +507,16 @@ func (r *Reader) readAppend(dst []byte, n int) ([]byte, error) {
 }
 
 // Wait blocks until the next frame has started to arrive (or the connection
-// failed; Next then reports it). It does nothing when bytes are already
-// buffered. On a plain TCP or Unix connection it holds no buffer while it
-// waits and reads whatever has arrived into a pooled 4 KB one (one read(2)
-// for a typical message, where a 64-byte first read would need a second);
-// on any other source it reads into the inline buffer only. A reading
-// goroutine that waits here from a shallow frame, and calls Next only when
-// Wait returns, keeps a small stack while its connection is idle: the
-// runtime can shrink a goroutine's stack only down to a few times what it
-// uses while blocked.
+// failed; Next then reports it). It reads into the inline buffer only, and
+// does nothing when bytes are already buffered. A reading goroutine that
+// waits here from a shallow frame, and calls Next only when Wait returns,
+// keeps a small stack while its connection is idle: the runtime can shrink
+// a goroutine's stack only down to a few times what it uses while blocked.
 func (r *Reader) Wait() {
 	if r.err != nil || r.srcErr != nil || r.rpos < r.wpos {
 		return
 	}
 	r.release()
-	if r.rc != nil {
-		r.waitRaw()
-		return
-	}
 	n, err := r.src.Read(r.small[:])
 	if n > 0 && n <= len(r.small) {
 		r.wpos = n

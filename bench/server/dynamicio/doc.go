@@ -5,7 +5,8 @@
 // It listens on -addr (port 0 picks a free one) and prints
 // "listening HOST:PORT" on stdout once it accepts connections. SIGTERM or
 // SIGINT stops it. With -cpuprofile it writes a pprof CPU profile of its
-// whole life to that file on the way out.
+// whole life to that file on the way out; with -pprof it serves
+// net/http/pprof (heap, goroutines…) on a second address.
 //
 // The handler contract, shared with bench/node/server.js and
 // bench/server/rawws:

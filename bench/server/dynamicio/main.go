@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	_ "net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -18,7 +19,11 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
+	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060)")
 	flag.Parse()
+	if *pprofAddr != "" {
+		go http.ListenAndServe(*pprofAddr, nil) // net/http/pprof registers on the default mux
+	}
 	if err := run(*addr, *cpuprofile); err != nil {
 		fmt.Fprintln(os.Stderr, "dynamicio bench server:", err)
 		os.Exit(1)
