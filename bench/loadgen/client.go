@@ -104,14 +104,9 @@ func Dial(ctx context.Context, d *Dialer, addr string, opt DialOptions, sink *Si
 }
 
 func (c *Client) dialWS(ctx context.Context, d *Dialer, addr string, opt DialOptions) error {
-	conn, rd, _, _, err := websocket.Dial(ctx, "ws://"+addr+"/socket.io/?EIO=4&transport=websocket",
-		websocket.DialConfig{NetDialer: d.netDialer(opt.RcvBuf), MaxMessageSize: 2 << 20})
+	conn, rd, err := c.dialSocket(ctx, d, addr, "", opt)
 	if err != nil {
 		return err
-	}
-	c.conn, c.rd = conn, rd
-	if dl, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(dl)
 	}
 	op, p, err := rd.Next()
 	if err != nil || op != websocket.OpText || len(p) == 0 || p[0] != '0' {
@@ -124,6 +119,25 @@ func (c *Client) dialWS(ctx context.Context, d *Dialer, addr string, opt DialOpt
 	}
 	conn.SetDeadline(time.Time{})
 	return nil
+}
+
+// dialSocket opens the WebSocket of a new session (sid "") or of the
+// upgrade of session sid; the connection keeps ctx's deadline until the
+// caller clears it.
+func (c *Client) dialSocket(ctx context.Context, d *Dialer, addr, sid string, opt DialOptions) (net.Conn, *websocket.Reader, error) {
+	url := "ws://" + addr + "/socket.io/?EIO=4&transport=websocket"
+	if sid != "" {
+		url += "&sid=" + sid
+	}
+	conn, rd, _, _, err := websocket.Dial(ctx, url, websocket.DialConfig{NetDialer: d.netDialer(opt.RcvBuf), MaxMessageSize: 2 << 20})
+	if err != nil {
+		return nil, nil, err
+	}
+	c.conn, c.rd = conn, rd
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	return conn, rd, nil
 }
 
 // connectNamespace sends the connect packet and waits for its answer.
@@ -176,14 +190,9 @@ func (c *Client) dialUpgrade(ctx context.Context, d *Dialer, addr string, opt Di
 	if !bytes.Contains(body, []byte("40{")) {
 		return fmt.Errorf("loadgen: no connect answer over polling: %q", body)
 	}
-	conn, rd, _, _, err := websocket.Dial(ctx, "ws://"+addr+"/socket.io/?EIO=4&transport=websocket&sid="+sid,
-		websocket.DialConfig{NetDialer: d.netDialer(opt.RcvBuf), MaxMessageSize: 2 << 20})
+	conn, rd, err := c.dialSocket(ctx, d, addr, sid, opt)
 	if err != nil {
 		return err
-	}
-	c.conn, c.rd = conn, rd
-	if dl, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(dl)
 	}
 	if err := c.sendText([]byte("2probe")); err != nil {
 		conn.Close()

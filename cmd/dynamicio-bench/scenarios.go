@@ -225,6 +225,16 @@ func needsPolling(s *serverSpec) string {
 	return ""
 }
 
+// fixedLoadMetrics are the figures of a scenario run at one offered rate
+// (env.fixedLoad).
+var fixedLoadMetrics = []metric{
+	{"deliveries_per_s", "deliveries/s", true, false},
+	{"cpu_us_per_delivery", "server CPU µs/delivery", false, true},
+	{"p50_ms", "latency p50 (ms)", false, false},
+	{"p99_ms", "latency p99 (ms)", false, false},
+	{"lost", "deliveries missing after the drain", false, false},
+}
+
 var scenarios = []*scenario{
 	{
 		Name: "idle", Title: "Idle connections",
@@ -263,40 +273,22 @@ var scenarios = []*scenario{
 	},
 	{
 		Name: "rooms", Title: "Many small rooms",
-		What: "Clients join rooms of a fixed size; one member of each room emits room(room, payload) at a fixed rate and the server relays it to the rest of the room (socket.to(room).emit).",
-		Metrics: []metric{
-			{"deliveries_per_s", "deliveries/s", true, false},
-			{"cpu_us_per_delivery", "server CPU µs/delivery", false, true},
-			{"p50_ms", "latency p50 (ms)", false, false},
-			{"p99_ms", "latency p99 (ms)", false, false},
-			{"lost", "deliveries missing after the drain", false, false},
-		},
-		run: runRooms,
+		What:    "Clients join rooms of a fixed size; one member of each room emits room(room, payload) at a fixed rate and the server relays it to the rest of the room (socket.to(room).emit).",
+		Metrics: fixedLoadMetrics,
+		run:     runRooms,
 	},
 	{
 		Name: "polling", Title: "Long-polling clients",
-		What: "Polling-only clients receive a broadcast to all at a fixed rate, published by one WebSocket client (which receives it too).",
-		Metrics: []metric{
-			{"deliveries_per_s", "deliveries/s", true, false},
-			{"cpu_us_per_delivery", "server CPU µs/delivery", false, true},
-			{"p50_ms", "latency p50 (ms)", false, false},
-			{"p99_ms", "latency p99 (ms)", false, false},
-			{"lost", "deliveries missing after the drain", false, false},
-		},
-		needs: needsPolling,
-		run:   runPolling,
+		What:    "Polling-only clients receive a broadcast to all at a fixed rate, published by one WebSocket client (which receives it too).",
+		Metrics: fixedLoadMetrics,
+		needs:   needsPolling,
+		run:     runPolling,
 	},
 	{
 		Name: "binary", Title: "Binary payloads",
-		What: "A broadcast to all of one binary attachment (placeholder packet + binary frame) at a fixed rate.",
-		Metrics: []metric{
-			{"deliveries_per_s", "deliveries/s", true, false},
-			{"cpu_us_per_delivery", "server CPU µs/delivery", false, true},
-			{"p50_ms", "latency p50 (ms)", false, false},
-			{"p99_ms", "latency p99 (ms)", false, false},
-			{"lost", "deliveries missing after the drain", false, false},
-		},
-		run: runBinary,
+		What:    "A broadcast to all of one binary attachment (placeholder packet + binary frame) at a fixed rate.",
+		Metrics: fixedLoadMetrics,
+		run:     runBinary,
 	},
 	{
 		Name: "slow", Title: "One slow consumer among fast ones",
