@@ -187,8 +187,10 @@ func (s *Session) flushWS(t *wsTransport) {
 // stack only while less than a quarter of it is in use, and the poller's
 // frames alone take more than 1 KB. So when the stack has moved (the
 // address of a local changed), reading goes on in a fresh goroutine with a
-// 2 KB stack, and this one ends.
-func (s *Session) readWS(t *wsTransport, probing bool) {
+// 2 KB stack, and this one ends. That happens once per session (handedOver):
+// a client whose every message needs a deep stack would otherwise pay a
+// new goroutine and a stack copy per message.
+func (s *Session) readWS(t *wsTransport, probing, handedOver bool) {
 	defer s.srv.wg.Done()
 	if probing {
 		t.conn.SetReadDeadline(time.Now().Add(s.srv.cfg.UpgradeTimeout))
@@ -200,9 +202,9 @@ func (s *Session) readWS(t *wsTransport, probing bool) {
 		if !s.readFrame(t, &probing) {
 			return
 		}
-		if !probing && uintptr(unsafe.Pointer(&mark)) != base {
+		if !probing && !handedOver && uintptr(unsafe.Pointer(&mark)) != base {
 			s.srv.wg.Add(1)
-			go s.readWS(t, false)
+			go s.readWS(t, false, true)
 			return
 		}
 	}
@@ -383,5 +385,5 @@ func (srv *Server) startUpgrade(w http.ResponseWriter, r *http.Request, s *Sessi
 		s.abortProbe(t)
 		return
 	}
-	go s.readWS(t, true)
+	go s.readWS(t, true, false)
 }
