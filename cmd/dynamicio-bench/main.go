@@ -43,7 +43,15 @@ func main() {
 	flag.StringVar(&o.Raw, "raw", "bin/bench/rawws", "plain WebSocket server binary (go build ./bench/server/rawws)")
 	flag.StringVar(&o.NodeDir, "node-dir", "bench/node", "npm project of the Node servers (npm ci done)")
 	flag.StringVar(&o.ProfileDir, "cpuprofile-dir", "", "write a pprof CPU profile of our server for each scenario run here")
+	rebuildDir := flag.String("rebuild", "", "only write the report again from DIR/results.json (no measuring)")
 	flag.Parse()
+	if *rebuildDir != "" {
+		if err := rebuild(*rebuildDir); err != nil {
+			fmt.Fprintln(os.Stderr, "dynamicio-bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	o.Servers = splitList(servers)
 	o.Only = splitList(only)
 	o.Log = func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }

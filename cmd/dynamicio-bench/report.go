@@ -33,6 +33,16 @@ func buildReport(m machine, list []*scenario, specs map[string]*serverSpec, serv
 	for _, s := range servers {
 		r.Labels[s] = specs[s].Label
 	}
+	for _, s := range samples {
+		// Reports rebuilt from an older results.json get the first-step
+		// figures from the steps.
+		if len(s.Steps) > 0 && s.Metrics != nil {
+			if _, ok := s.Metrics["first_cpu_us_per_delivery"]; !ok {
+				s.Metrics["first_cpu_us_per_delivery"] = s.Steps[0].CPUPerDel
+				s.Metrics["first_p99_ms"] = s.Steps[0].P99
+			}
+		}
+	}
 	for _, sc := range list {
 		r.Medians[sc.Name] = medians{}
 		r.Runs[sc.Name] = runCount{}
@@ -55,6 +65,34 @@ func buildReport(m machine, list []*scenario, specs map[string]*serverSpec, serv
 		}
 	}
 	return r
+}
+
+// rebuild writes the report of an earlier run again (after a change to
+// the report's layout) from the results.json in dir.
+func rebuild(dir string) error {
+	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		return err
+	}
+	var old report
+	if err := json.Unmarshal(b, &old); err != nil {
+		return err
+	}
+	p := fullParams
+	if old.Machine.Mode == "smoke" {
+		p = smokeParams
+	}
+	specs := map[string]*serverSpec{}
+	for _, s := range old.Servers {
+		specs[s] = &serverSpec{Name: s, Label: old.Labels[s]}
+	}
+	var list []*scenario
+	for _, sc := range scenarioList(p) {
+		if slices.ContainsFunc(old.Samples, func(s *sample) bool { return s.Scenario == sc.Name }) {
+			list = append(list, sc)
+		}
+	}
+	return buildReport(old.Machine, list, specs, old.Servers, old.Samples).write(dir)
 }
 
 func median(v []float64) float64 {
