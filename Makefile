@@ -7,6 +7,13 @@ NPM ?= npm
 # It sits under testdata/ so that the go tool ignores it and its node_modules.
 NODE_DIR   := internal/interop/testdata
 NODE_STAMP := $(NODE_DIR)/node_modules/.stamp
+# Node servers under test in the side-by-side benchmark (socket.io, and the
+# republished uWebSockets.js build, whose native binaries ship in the package).
+BENCH_NODE_DIR   := bench/node
+BENCH_NODE_STAMP := $(BENCH_NODE_DIR)/node_modules/.stamp
+BENCH_BIN        := bin/bench
+# Extra flags for the benchmark runner, e.g. BENCH_FLAGS="-reps 1 -scenarios echo".
+BENCH_FLAGS      ?=
 
 # staticcheck is built from the Go module proxy at a pinned version, so no
 # separate install step is needed on a fresh machine.
@@ -37,14 +44,14 @@ FUZZ_TARGETS ?= \
 
 DEMO_PORT ?= 8080
 
-.PHONY: all node-deps server-deps lint fmt-check vet staticcheck test fuzz demo bench clean
+.PHONY: all node-deps server-deps lint fmt-check vet staticcheck test fuzz demo bench bench-build bench-smoke go-bench clean
 
 all: test
 
 # npm ci only when node_modules is missing or older than the lock file: the
 # stamp is created last, so an interrupted install is redone next time.
 # --ignore-scripts: the clients need no install scripts, so run none.
-node-deps: $(NODE_STAMP)
+node-deps: $(NODE_STAMP) $(BENCH_NODE_STAMP)
 
 $(NODE_STAMP): $(NODE_DIR)/package-lock.json $(NODE_DIR)/package.json
 	$(NPM) ci --prefix $(NODE_DIR) --ignore-scripts --no-audit --no-fund
@@ -65,6 +72,10 @@ server-deps:
 			DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq $$missing >/dev/null; \
 		else echo "missing$$missing: the tests that need them will skip"; fi; \
 	fi
+
+$(BENCH_NODE_STAMP): $(BENCH_NODE_DIR)/package-lock.json $(BENCH_NODE_DIR)/package.json
+	$(NPM) ci --prefix $(BENCH_NODE_DIR) --ignore-scripts --no-audit --no-fund
+	touch $@
 
 lint: fmt-check vet staticcheck
 
@@ -103,9 +114,27 @@ fuzz:
 demo: node-deps
 	$(GO) run ./cmd/dynamicio -addr 127.0.0.1:$(DEMO_PORT) -client-dir $(NODE_DIR)/node_modules/socket.io-client/dist
 
-bench:
+# The side-by-side benchmark (cmd/dynamicio-bench): our server, Node's
+# socket.io on ws and on uWebSockets.js, and a plain WebSocket server, each
+# pinned to cpu 1 with the load generator on cpu 0. About 15 minutes;
+# writes bench/results/results.{md,json,png}.
+bench: node-deps bench-build
+	$(BENCH_BIN)/dynamicio-bench -out bench/results $(BENCH_FLAGS)
+
+# A few seconds per server: every server, one tiny pass of every scenario
+# (go test ./cmd/dynamicio-bench runs the same in `make test`).
+bench-smoke: node-deps bench-build
+	$(BENCH_BIN)/dynamicio-bench -smoke -reps 1 -out $(BENCH_BIN)/smoke $(BENCH_FLAGS)
+
+bench-build:
+	$(GO) build -o $(BENCH_BIN)/dynamicio ./bench/server/dynamicio
+	$(GO) build -o $(BENCH_BIN)/rawws ./bench/server/rawws
+	$(GO) build -o $(BENCH_BIN)/dynamicio-bench ./cmd/dynamicio-bench
+
+# The Go microbenchmarks of every package.
+go-bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 clean:
-	rm -rf $(NODE_DIR)/node_modules bin dist coverage.out
+	rm -rf $(NODE_DIR)/node_modules $(BENCH_NODE_DIR)/node_modules bin dist coverage.out
 	rm -f bench/results/*.tmp

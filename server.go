@@ -31,6 +31,7 @@ type Server struct {
 
 	closing     atomic.Bool
 	wg          sync.WaitGroup // socket dispatchers and connect middlewares
+	workers     workers        // goroutines that run the sockets' event loops
 	clientFiles clientCache    // the client bundle, read once (Config.ClientFS)
 	statusPath  string         // Config.PublicStatus
 	statusPage  http.Handler
@@ -181,6 +182,7 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 		}
 	}
 	srv.expiry.stop()
+	srv.workers.close()
 	for _, ns := range nsps {
 		ns.adapter.Close()
 	}

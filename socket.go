@@ -477,7 +477,7 @@ func (s *Socket) startLocked() {
 	if !s.running {
 		s.running = true
 		s.ns.srv.wg.Add(1)
-		go s.run()
+		s.ns.srv.workers.run(s.run)
 	}
 }
 

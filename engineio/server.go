@@ -230,7 +230,7 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 		s.mu.Lock()
 		s.startFlushLocked()
 		s.mu.Unlock()
-		go s.readWS(t, false)
+		go s.readWS(t, false, false)
 		return
 	}
 

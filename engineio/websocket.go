@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"time"
+	"unsafe"
 
 	"github.com/dynamicio/dynamicio/engineio/packet"
 	"github.com/dynamicio/dynamicio/internal/websocket"
@@ -179,14 +180,31 @@ func (s *Session) flushWS(t *wsTransport) {
 // shrinks a stack to a few times what it uses while blocked. So the loop
 // blocks in Reader.Wait from this small frame, and does the work of a frame
 // in readFrame, whose locals are gone by the time it waits again.
-func (s *Session) readWS(t *wsTransport, probing bool) {
+//
+// A handler that runs deep on this goroutine (Socket.IO's namespace connect
+// does) makes the runtime copy its stack to a bigger one, and a reader
+// parked in the network poller keeps at least 4 KB: the runtime halves a
+// stack only while less than a quarter of it is in use, and the poller's
+// frames alone take more than 1 KB. So when the stack has moved (the
+// address of a local changed), reading goes on in a fresh goroutine with a
+// 2 KB stack, and this one ends. That happens once per session (handedOver):
+// a client whose every message needs a deep stack would otherwise pay a
+// new goroutine and a stack copy per message.
+func (s *Session) readWS(t *wsTransport, probing, handedOver bool) {
 	defer s.srv.wg.Done()
 	if probing {
 		t.conn.SetReadDeadline(time.Now().Add(s.srv.cfg.UpgradeTimeout))
 	}
+	var mark byte
+	base := uintptr(unsafe.Pointer(&mark))
 	for {
 		t.rd.Wait()
 		if !s.readFrame(t, &probing) {
+			return
+		}
+		if !probing && !handedOver && uintptr(unsafe.Pointer(&mark)) != base {
+			s.srv.wg.Add(1)
+			go s.readWS(t, false, true)
 			return
 		}
 	}
@@ -367,5 +385,5 @@ func (srv *Server) startUpgrade(w http.ResponseWriter, r *http.Request, s *Sessi
 		s.abortProbe(t)
 		return
 	}
-	go s.readWS(t, true)
+	go s.readWS(t, true, false)
 }
