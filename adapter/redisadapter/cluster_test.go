@@ -83,6 +83,7 @@ func TestTwoGoServers(t *testing.T) {
 		cfg  redisadapter.Config
 	}{
 		{"classic", redisadapter.Config{}},
+		{"classic, answers on the requester's channel", redisadapter.Config{PublishOnSpecificResponseChannel: true}},
 		{"sharded dynamic", redisadapter.Config{Sharded: true}},
 		{"sharded static", redisadapter.Config{Sharded: true, ShardedSubscription: redisadapter.ShardedStatic}},
 		{"sharded dynamic-private", redisadapter.Config{Sharded: true, ShardedSubscription: redisadapter.ShardedDynamicPrivate}},
@@ -240,7 +241,7 @@ func testTwoGoServers(t *testing.T, rcfg redisadapter.Config) {
 			t.Fatalf("acks %v", got)
 		}
 	})
-	if !rcfg.Sharded { // the root's bound, same in both protocols: once is enough
+	if !rcfg.Sharded && !rcfg.PublishOnSpecificResponseChannel { // the root's bound: once is enough
 		t.Run("broadcast with acks, a remote client silent", func(t *testing.T) {
 			start := time.Now()
 			done := make(chan error, 1)
