@@ -306,21 +306,30 @@ func (r *report) stepTable(b *strings.Builder, sc *scenario) {
 
 func (r *report) notes(b *strings.Builder, sc *scenario) {
 	seen := map[string]bool{}
-	for _, s := range r.Samples {
-		if s.Scenario != sc.Name || s.Err == "" {
-			continue
-		}
-		msg := s.Err
+	note := func(where, msg string) {
 		if len(msg) > 300 {
 			msg = msg[:300] + "…"
 		}
-		line := fmt.Sprintf("- %s, run %d: %s\n", s.Server, s.Rep, strings.ReplaceAll(msg, "\n", " "))
+		line := fmt.Sprintf("- %s: %s\n", where, strings.ReplaceAll(msg, "\n", " "))
 		if !seen[line] {
 			if len(seen) == 0 {
 				b.WriteString("\nFailures:\n\n")
 			}
 			seen[line] = true
 			b.WriteString(line)
+		}
+	}
+	for _, s := range r.Samples {
+		if s.Scenario != sc.Name {
+			continue
+		}
+		if s.Err != "" {
+			note(fmt.Sprintf("%s, run %d", s.Server, s.Rep), s.Err)
+		}
+		for _, st := range s.Steps {
+			if st.Error != "" {
+				note(fmt.Sprintf("%s, run %d, step %g/s", s.Server, s.Rep, st.Rate), st.Error)
+			}
 		}
 	}
 	for _, s := range r.Servers {

@@ -89,6 +89,11 @@ type step struct {
 	P99       float64 `json:"p99_ms"`
 	GenUtil   float64 `json:"generator_util"`
 	Pass      bool    `json:"pass"`
+	// Error is why the step could not finish: the server closed a
+	// connection, typically cutting a client that fell too far behind
+	// (ours does past its queue cap). The step fails; the ramp's earlier
+	// steps stand.
+	Error string `json:"error,omitempty"`
 }
 
 // sample is what one scenario run on one server measured.
@@ -634,16 +639,18 @@ func runBroadcast(ctx context.Context, e *env, n, size int) (*sample, error) {
 		sink.Reset()
 		sink.Disabled.Store(false)
 		w := startWindow(e.srv.pid)
-		sent, err := pace(ctx, rate, cnt, func(i int, ts int64) error {
+		sent, sendErr := pace(ctx, rate, cnt, func(i int, ts int64) error {
 			arg = loadgen.TextPayload(arg[:0], ts, size)
 			buf = loadgen.EventPacket(buf[:0], 0, "all", arg)
 			return cs[0].Send(buf)
 		})
-		if err != nil {
-			return nil, err
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
 		}
-		want := uint64(sent) * uint64(n)
-		waitCount(ctx, sink.Events.Load, want, e.p.Drain)
+		want := uint64(cnt) * uint64(n)
+		if sendErr == nil {
+			waitCount(ctx, sink.Events.Load, want, e.p.Drain)
+		}
 		w.stop()
 		got := sink.Events.Load()
 		st := step{
@@ -653,9 +660,15 @@ func runBroadcast(ctx context.Context, e *env, n, size int) (*sample, error) {
 		if got > 0 {
 			st.CPUPerDel = w.srvUS / float64(got)
 		}
-		st.Pass = got >= want && st.P99 <= 100 && sink.Errors.Load() == 0
+		st.Pass = sendErr == nil && got >= want && st.P99 <= 100 && sink.Errors.Load() == 0
+		if sendErr != nil {
+			st.Error = fmt.Sprintf("after %d of %d broadcasts: %v", sent, cnt, sendErr)
+		}
 		s.Steps = append(s.Steps, st)
 		e.logf("    %g/s: %d/%d delivered, p99 %.1f ms, %.2f µs/delivery, generator %.0f%%", rate, got, want, st.P99, st.CPUPerDel, 100*st.GenUtil)
+		if st.Error != "" {
+			e.logf("    %g/s: %s", rate, st.Error)
+		}
 		if !st.Pass {
 			break
 		}
