@@ -333,11 +333,7 @@ func (s *Socket) notifyOutgoing(p *parser.Packet) {
 	if len(fns) == 0 || p.Type != parser.Event {
 		return
 	}
-	name, rest, err := parser.EventName(p.Data)
-	if err != nil {
-		return
-	}
-	args, err := newArgs(rest, p.Attachments)
+	name, args, err := eventArgs(p)
 	if err != nil {
 		return
 	}

@@ -25,6 +25,19 @@ func newArgs(array []byte, atts [][]byte) (*Args, error) {
 	return &Args{raw: raw, atts: atts}, nil
 }
 
+// eventArgs splits an EVENT's data into its name and its arguments.
+func eventArgs(p *parser.Packet) (string, *Args, error) {
+	name, rest, err := parser.EventName(p.Data)
+	if err != nil {
+		return "", nil, err
+	}
+	args, err := newArgs(rest, p.Attachments)
+	if err != nil {
+		return "", nil, err
+	}
+	return name, args, nil
+}
+
 // Len returns the number of arguments.
 func (a *Args) Len() int { return len(a.raw) }
 

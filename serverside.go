@@ -73,11 +73,7 @@ func serverSidePacket(nsp, event string, args []any) (*parser.Packet, error) {
 // ServerSideEvent implements adapter.Namespace: it runs the handler of an
 // event from another server, on a goroutine of its own.
 func (ns *Namespace) ServerSideEvent(p *parser.Packet, ack func(args []byte)) {
-	name, rest, err := parser.EventName(p.Data)
-	if err != nil {
-		return
-	}
-	args, err := newArgs(rest, p.Attachments)
+	name, args, err := eventArgs(p)
 	if err != nil {
 		return
 	}

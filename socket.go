@@ -399,15 +399,10 @@ func (s *Socket) onPacket(p *parser.Packet) {
 }
 
 func (s *Socket) onEvent(p *parser.Packet) {
-	name, rest, err := parser.EventName(p.Data)
-	if p.Data == nil {
-		name, rest, err = "", []byte("[]"), nil // an EVENT without payload, accepted upstream
+	name, args, err := "", &Args{}, error(nil) // an EVENT without payload, accepted upstream
+	if p.Data != nil {
+		name, args, err = eventArgs(p)
 	}
-	if err != nil {
-		s.client.close(ReasonForcedClose)
-		return
-	}
-	args, err := newArgs(rest, p.Attachments)
 	if err != nil {
 		s.client.close(ReasonForcedClose)
 		return
