@@ -37,12 +37,18 @@ func fakeClientFS() fstest.MapFS {
 func newClientTestServer(t *testing.T, cfg *Config) string {
 	t.Helper()
 	_, wsURL := newTestServer(t, cfg)
+	return httpBase(wsURL)
+}
+
+// httpBase is the HTTP base URL (no path) of a newTestServer URL.
+func httpBase(wsURL string) string {
 	base, _, _ := strings.Cut(strings.Replace(wsURL, "ws", "http", 1), "/socket.io/")
 	return base
 }
 
-// clientGet does method on url with the given request headers, without
-// Go's transparent decompression, and returns the response and its body.
+// clientGet does method on url with the given request headers ("Host"
+// sets the request's host), without Go's transparent decompression, and
+// returns the response and its body.
 func clientGet(t *testing.T, method, url string, hdr ...string) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, nil)
@@ -50,6 +56,10 @@ func clientGet(t *testing.T, method, url string, hdr ...string) (*http.Response,
 		t.Fatal(err)
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
+		if hdr[i] == "Host" {
+			req.Host = hdr[i+1]
+			continue
+		}
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
 	c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true, DisableCompression: true}}

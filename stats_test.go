@@ -3,7 +3,6 @@ package dynamicio
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -32,29 +31,17 @@ func statusServer(t *testing.T, public bool) (*Server, string, string) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	base := strings.Replace(strings.TrimSuffix(wsURL, "/socket.io/?EIO=4&transport=websocket"), "ws", "http", 1)
-	return srv, wsURL, base
+	return srv, wsURL, httpBase(wsURL)
 }
 
+// getStatus GETs url with that Host header (and Accept, unless "").
 func getStatus(t *testing.T, url, host, accept string) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Host = host
+	hdr := []string{"Host", host}
 	if accept != "" {
-		req.Header.Set("Accept", accept)
+		hdr = append(hdr, "Accept", accept)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, body := clientGet(t, http.MethodGet, url, hdr...)
 	return resp, string(body)
 }
 
