@@ -27,7 +27,7 @@
 // transport "websocket", the chat line, and no console errors.
 // Exit code 0 iff ok. Diagnostics go to stderr.
 
-import { collectErrors, withChromium, withTimeout } from "./chromium.mjs";
+import { collectErrors, runScript, withChromium, withTimeout } from "./chromium.mjs";
 
 const MESSAGE = "hello from chromium";
 
@@ -46,25 +46,6 @@ const result = {
   log: [],
   error: null,
 };
-
-let printed = false;
-function finish(code) {
-  if (!printed) {
-    printed = true;
-    process.stdout.write(JSON.stringify(result) + "\n");
-  }
-  // Exiting makes playwright-core kill the browser's process group.
-  process.exit(code);
-}
-
-// Hard stop: whatever hangs (launch, a close that never returns), the run
-// ends with a result line.
-setTimeout(() => {
-  result.ok = false;
-  result.error ??= `hard stop ${timeoutMs + 20000}ms after start`;
-  finish(1);
-}, timeoutMs + 20000).unref();
-process.on("unhandledRejection", (err) => console.error(`unhandled rejection: ${err}`));
 
 async function main() {
   if (!params.url || !params.chromium) throw new Error('"url" and "chromium" are required');
@@ -141,11 +122,4 @@ async function main() {
   if (!result.ok && !result.error) result.error = "the page did not pass the checks";
 }
 
-main().then(
-  () => finish(result.ok ? 0 : 1),
-  (err) => {
-    result.ok = false;
-    result.error = String(err?.message ?? err);
-    finish(1);
-  },
-);
+runScript(result, timeoutMs, main);

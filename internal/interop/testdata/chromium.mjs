@@ -80,3 +80,33 @@ export function collectErrors(page, errors, origin, onPageError = () => {}) {
     }
   });
 }
+
+// runScript runs main and prints result as one JSON line on stdout, always:
+// when main ends (exit code 0 iff result.ok), when it throws (result.error,
+// the stack on stderr), or at a hard stop 20 s after timeoutMs, whatever
+// hangs (a launch, a close that never returns).
+export function runScript(result, timeoutMs, main) {
+  let printed = false;
+  const finish = (code) => {
+    if (printed) return;
+    printed = true;
+    // The line can be large: exit once it is flushed to the pipe. Exiting
+    // makes playwright-core kill the browser's process group.
+    process.stdout.write(JSON.stringify(result) + "\n", () => process.exit(code));
+  };
+  setTimeout(() => {
+    result.ok = false;
+    result.error ??= `hard stop ${timeoutMs + 20000}ms after start`;
+    finish(1);
+  }, timeoutMs + 20000).unref();
+  process.on("unhandledRejection", (err) => console.error(`unhandled rejection: ${err}`));
+  main().then(
+    () => finish(result.ok ? 0 : 1),
+    (err) => {
+      console.error(String(err?.stack ?? err));
+      result.ok = false;
+      result.error = String(err?.message ?? err);
+      finish(1);
+    },
+  );
+}

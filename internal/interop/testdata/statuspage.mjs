@@ -25,7 +25,7 @@
 // "images":n, "pwned":bool, "consoleErrors":[], "error":…}.
 // ok means every step ran and no console error occurred. Exit code 0 iff ok.
 
-import { collectErrors, withChromium, withTimeout } from "./chromium.mjs";
+import { collectErrors, runScript, withChromium, withTimeout } from "./chromium.mjs";
 
 const params = JSON.parse(process.argv[2] ?? "{}");
 const timeoutMs = params.timeoutMs ?? 30000;
@@ -47,20 +47,6 @@ const result = {
   consoleErrors: [],
   error: null,
 };
-
-let printed = false;
-function finish(code) {
-  if (printed) return;
-  printed = true;
-  // The line can be large: exit once it is flushed to the pipe.
-  process.stdout.write(JSON.stringify(result) + "\n", () => process.exit(code));
-}
-setTimeout(() => {
-  result.ok = false;
-  result.error ??= `hard stop ${timeoutMs + 20000}ms after start`;
-  finish(1);
-}, timeoutMs + 20000).unref();
-process.on("unhandledRejection", (err) => console.error(`unhandled rejection: ${err}`));
 
 // readTable returns the cells of a table's data rows as text.
 const readTable = (sel) =>
@@ -139,11 +125,4 @@ async function main() {
   if (!result.ok) result.error = "console errors";
 }
 
-main().then(
-  () => finish(result.ok ? 0 : 1),
-  (err) => {
-    result.ok = false;
-    result.error = String(err?.stack ?? err);
-    finish(1);
-  },
-);
+runScript(result, timeoutMs, main);
