@@ -499,6 +499,7 @@ func TestChildRetirement(t *testing.T) {
 	for _, cleanup := range []bool{true, false} {
 		srv, url := newTestServer(t, &Config{CleanupEmptyChildNamespaces: cleanup})
 		expired := make(chan string, 1)
+		registered := make(chan struct{})
 		parent := srv.OfRegexp(regexp.MustCompile(`^/room-\d+$`))
 		parent.OnConnection(func(s *Socket) {
 			ns := s.Namespace()
@@ -506,9 +507,17 @@ func TestChildRetirement(t *testing.T) {
 				ns.SetRetirement(50 * time.Millisecond)
 			}
 			ns.OnExpire(func(ns *Namespace) { expired <- ns.Name() })
+			close(registered)
 		})
 		c := dial(t, url)
 		c.connect("/room-1")
+		// The CONNECT reply may reach the client before the connection
+		// handler runs (as upstream); leave only once it has registered.
+		select {
+		case <-registered:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("cleanup=%v: the connection handler did not run", cleanup)
+		}
 		if n := len(parent.Children()); n != 1 {
 			t.Fatalf("cleanup=%v: %d children, want 1", cleanup, n)
 		}
