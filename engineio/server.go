@@ -24,6 +24,7 @@ type Server struct {
 	cfg     *settings
 	handler Handler
 	wheel   *wheel
+	writers []writer
 
 	mu       sync.RWMutex
 	sessions map[string]*Session
@@ -32,12 +33,14 @@ type Server struct {
 	closed        atomic.Bool
 	wg            sync.WaitGroup // session goroutines: readers and flushers
 	slowConsumers atomic.Int64
+	stalledWrites atomic.Int64 // writer passes that found a connection full (tests)
 }
 
 // NewServer returns a server that serves h. A nil cfg means the defaults.
 func NewServer(h Handler, cfg *Config) *Server {
 	st := newSettings(cfg)
 	srv := &Server{cfg: st, handler: h, sessions: make(map[string]*Session)}
+	srv.writers = newWriters(srv)
 	srv.wheel = newWheel(min(st.PingInterval, st.PingTimeout), func(s *Session) { s.heartbeatDue() })
 	return srv
 }

@@ -140,7 +140,8 @@ type Session struct {
 	// websocket
 	ws       *wsTransport // current WebSocket transport, after upgrade or for WS sessions
 	probing  *wsTransport // WebSocket being probed for an upgrade
-	flushing bool         // a flusher goroutine owns ws writes
+	flushing bool         // ws writes are under way: in a writer's list, or a goroutine's
+	wr       *writer      // the writer of this session, chosen at its first write
 
 	hb hbNode // guarded by srv.wheel.mu
 

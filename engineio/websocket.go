@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -18,6 +19,7 @@ import (
 // session's flusher, or the reader while probing, when nothing else writes).
 type wsTransport struct {
 	conn           net.Conn
+	raw            syscall.RawConn // for non-blocking writes (writer.go); nil: flushWS
 	rd             *websocket.Reader
 	deflate        bool
 	supportsBinary bool
@@ -69,7 +71,8 @@ func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request, initi
 		return nil, false
 	}
 	conn.SetDeadline(time.Time{})
-	rd := websocket.NewReader(conn, websocket.ReaderConfig{
+	raw := rawConnOf(conn)
+	rd := websocket.NewReader(readerOf(conn, raw), websocket.ReaderConfig{
 		MaxMessageSize: int(srv.cfg.MaxHTTPBufferSize),
 		Server:         true,
 		Deflate:        deflate,
@@ -77,7 +80,7 @@ func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request, initi
 	if leftover != nil {
 		rd.Prime(leftover)
 	}
-	return &wsTransport{conn: conn, rd: rd, deflate: deflate, supportsBinary: lastQuery(r.URL.RawQuery, "b64") == ""}, true
+	return &wsTransport{conn: conn, raw: raw, rd: rd, deflate: deflate, supportsBinary: lastQuery(r.URL.RawQuery, "b64") == ""}, true
 }
 
 // frameOf returns the wire bytes of a queued item on WebSocket transport t.
@@ -110,22 +113,31 @@ func (s *Session) frameOf(it *outItem, t *wsTransport) []byte {
 	return append(f, it.data...)
 }
 
-// startFlushLocked starts the flusher if something is queued and none runs.
-// s.mu held.
+// startFlushLocked has what is queued sent, unless that is under way: by
+// the session's writer (writer.go), or, on a connection that cannot be
+// written without waiting, by a flusher goroutine. s.mu held.
 func (s *Session) startFlushLocked() {
 	if s.flushing || len(s.queue) == 0 || s.ws == nil {
 		return
 	}
 	s.flushing = true
+	if s.ws.raw != nil {
+		if s.wr == nil {
+			s.wr = s.srv.pickWriter()
+		}
+		s.wr.add(s)
+		return
+	}
 	s.srv.wg.Add(1)
 	go s.flushWS(s.ws)
 }
 
-// flushWS writes everything queued to t, in as few system calls as the
-// kernel allows: each round takes the whole queue and sends it with one
-// writev. While it writes, new items queue up and leave in the next round,
-// so batches grow with the load. It exits when the queue is empty; no
-// goroutine stays parked per connection.
+// flushWS writes everything queued to t, for a connection the writers
+// cannot serve, in as few system calls as the kernel allows: each round
+// takes the whole queue and sends it with one writev. While it writes, new
+// items queue up and leave in the next round, so batches grow with the
+// load. It exits when the queue is empty; no goroutine stays parked per
+// connection.
 func (s *Session) flushWS(t *wsTransport) {
 	defer s.srv.wg.Done()
 	var bufs net.Buffers
@@ -304,6 +316,8 @@ func (s *Session) probePacket(t *wsTransport, p packet.Packet) bool {
 			s.abortProbe(t)
 			return false
 		}
+		// The writer's non-blocking writes would fail past the deadline.
+		t.conn.SetWriteDeadline(time.Time{})
 		s.mu.Lock()
 		if s.probing == t {
 			// Release the pending poll so the client can pause polling.

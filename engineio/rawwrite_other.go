@@ -1,0 +1,20 @@
+//go:build !linux
+
+package engineio
+
+import (
+	"errors"
+	"io"
+	"net"
+	"syscall"
+)
+
+// rawConnOf returns nil: outside Linux every WebSocket session writes from
+// a goroutine of its own (flushWS).
+func rawConnOf(net.Conn) syscall.RawConn { return nil }
+
+func writeNonBlocking(syscall.RawConn, net.Buffers, *[]syscall.Iovec) (int, error) {
+	return 0, errors.New("engineio: no non-blocking writes on this platform")
+}
+
+func readerOf(c net.Conn, _ syscall.RawConn) io.Reader { return c }

@@ -1,0 +1,116 @@
+package engineio
+
+import (
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A client that stops reading fills its connection: the writer hands the
+// rest of the batch to a goroutine of the session's own, later messages
+// wait behind it, and once the client reads again everything arrives in
+// order and the session goes back to the shared writer.
+func TestStalledWriteKeepsOrder(t *testing.T) {
+	t.Parallel()
+	cfg := conformanceConfig()
+	cfg.PingInterval = time.Minute
+	cfg.MaxQueueBytes = 64 << 20
+	cfg.WriteTimeout = time.Second
+	s := newTestServer(t, cfg)
+	c := s.dial("EIO=4&transport=websocket", nil)
+	c.read() // open
+	s.h.next("open")
+	sess := s.sessions()[0]
+
+	// More than loopback's kernel buffers hold, so some write stalls.
+	const n = 2000
+	pad := strings.Repeat("x", 8<<10)
+	for i := range n {
+		if err := sess.Write(Text, []byte(strconv.Itoa(i)+":"+pad)); err != nil {
+			t.Fatalf("write %d: %v", i, err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for s.eng.stalledWrites.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no write found the connection full; the test proves nothing")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for i := range n {
+		c.expect("4" + strconv.Itoa(i) + ":" + pad)
+	}
+
+	// Past the stalled write's deadline, writes still go out: the writer's
+	// non-blocking writes must not inherit it.
+	time.Sleep(cfg.WriteTimeout + 200*time.Millisecond)
+	sess.mu.Lock()
+	flushing := sess.flushing
+	sess.mu.Unlock()
+	if flushing {
+		t.Error("session still owned by a flusher after its queue drained")
+	}
+	sess.Write(Text, []byte("after"))
+	c.expect("4after")
+}
+
+// The deadline of the probe's write is cleared when the WebSocket becomes
+// the session's transport; the writer's writes would fail past it.
+func TestUpgradedSessionWritesAfterWriteTimeout(t *testing.T) {
+	t.Parallel()
+	cfg := conformanceConfig()
+	cfg.WriteTimeout = 100 * time.Millisecond
+	s := newTestServer(t, cfg)
+	sid := s.handshake().SID
+	c := s.dial("EIO=4&transport=websocket&sid="+sid, nil)
+	c.sendText("2probe")
+	c.expect("3probe")
+	c.sendText("5")
+	time.Sleep(3 * cfg.WriteTimeout)
+	for i := range 3 {
+		s.eng.Session(sid).Write(Text, []byte{'a' + byte(i)})
+		c.expect("4" + string(rune('a'+i)))
+	}
+}
+
+// Many sessions written at once by many goroutines share the writers;
+// every client gets every message, in each writer's order.
+func TestWritersServeManySessions(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, nil)
+	const clients, msgs = 50, 40
+	cs := make([]*wsClient, clients)
+	for i := range cs {
+		cs[i] = s.dial("EIO=4&transport=websocket", nil)
+		cs[i].read()
+	}
+	sessions := s.sessions()
+	done := make(chan struct{})
+	for g := range runtime.GOMAXPROCS(0) + 1 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range msgs {
+				for _, sess := range sessions {
+					sess.Write(Text, []byte(fmt.Sprintf("%d-%d", g, i)))
+				}
+			}
+		}()
+	}
+	for range runtime.GOMAXPROCS(0) + 1 {
+		<-done
+	}
+	for _, c := range cs {
+		next := map[string]int{}
+		for range (runtime.GOMAXPROCS(0) + 1) * msgs {
+			_, p := c.read()
+			g, i, _ := strings.Cut(strings.TrimPrefix(p, "4"), "-")
+			if i != strconv.Itoa(next[g]) {
+				t.Fatalf("from writer goroutine %s got message %s, want %d", g, i, next[g])
+			}
+			next[g]++
+		}
+	}
+}
