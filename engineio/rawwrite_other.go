@@ -13,7 +13,10 @@ import (
 // a goroutine of its own (flushWS).
 func rawConnOf(net.Conn) syscall.RawConn { return nil }
 
-func writeNonBlocking(syscall.RawConn, net.Buffers, *[]syscall.Iovec) (int, error) {
+// iovec is a stand-in: nothing here writes without a goroutine to wait.
+type iovec struct{}
+
+func writeNonBlocking(syscall.RawConn, net.Buffers, *[]iovec) (int, error) {
 	return 0, errors.New("engineio: no non-blocking writes on this platform")
 }
 

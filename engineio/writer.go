@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -41,7 +40,7 @@ type writer struct {
 
 	// Used only by the running goroutine.
 	bufs net.Buffers
-	iov  []syscall.Iovec
+	iov  []iovec
 }
 
 // writerCount counts the writers handed out, to spread sessions over them.
