@@ -25,9 +25,12 @@
 //
 // A WebSocket session has one goroutine, its reader, and no timers:
 // heartbeats run on one timing wheel per server. Writes never wait for the
-// network: they append to a bounded per-session queue, and a short-lived
-// flusher sends everything queued in one writev, so batches grow with the
-// load. A Message is encoded once however many sessions it is written to,
+// network: they append to a bounded per-session queue, and one writer per
+// CPU gives every session with something queued one non-blocking sendmsg
+// of all of it per pass, so batches grow with the load (writer.go). A
+// connection whose kernel buffer is full gets a goroutine of its own until
+// it drains; on Linux, reads and writes that cannot block are made without
+// entering the scheduler's system-call state. A Message is encoded once however many sessions it is written to,
 // which is what broadcasts rely on. A client that stops reading is
 // disconnected when its queue passes Config.MaxQueueBytes; the others do
 // not notice.
