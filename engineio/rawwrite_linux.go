@@ -10,6 +10,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/dynamicio/dynamicio/internal/websocket"
 )
 
 // iovec is one buffer of a sendmsg.
@@ -104,9 +106,23 @@ func (r rawReader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
+	return r.read(p, nil)
+}
+
+// ReadLazy reads into a buffer of b's, taken only to read and given back
+// before waiting (websocket.LazySource).
+func (r rawReader) ReadLazy(b websocket.Lender) (int, error) {
+	return r.read(nil, b)
+}
+
+// read reads into p, or, with p nil, into what b lends.
+func (r rawReader) read(p []byte, b websocket.Lender) (int, error) {
 	var n int
 	var errno syscall.Errno
 	err := r.rc.Read(func(fd uintptr) bool {
+		if b != nil {
+			p = b.Take()
+		}
 		for {
 			// recvfrom, not read: like sendmsg, it skips the file layer.
 			m, _, e := syscall.RawSyscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)), unix.MSG_DONTWAIT, 0, 0)
@@ -117,6 +133,9 @@ func (r rawReader) Read(p []byte) (int, error) {
 			case syscall.EINTR:
 				continue
 			case syscall.EAGAIN:
+				if b != nil {
+					b.Drop()
+				}
 				return false // wait for the poller
 			default:
 				errno = e

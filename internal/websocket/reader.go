@@ -512,11 +512,27 @@ func (r *Reader) readAppend(dst []byte, n int) ([]byte, error) {
 // waits here from a shallow frame, and calls Next only when Wait returns,
 // keeps a small stack while its connection is idle: the runtime can shrink
 // a goroutine's stack only down to a few times what it uses while blocked.
+//
+// From a LazySource it reads into a pooled buffer borrowed only once bytes
+// are there, so a frame larger than the inline buffer arrives with one read,
+// not two, and a waiting Reader still holds no pooled buffer.
 func (r *Reader) Wait() {
 	if r.err != nil || r.srcErr != nil || r.rpos < r.wpos {
 		return
 	}
 	r.release()
+	if ls, ok := r.src.(LazySource); ok {
+		n, err := ls.ReadLazy((*lender)(r))
+		if n > 0 && n <= len(r.buf) {
+			r.wpos = n
+		} else {
+			r.release()
+		}
+		if err != nil {
+			r.srcErr = err
+		}
+		return
+	}
 	n, err := r.src.Read(r.small[:])
 	if n > 0 && n <= len(r.small) {
 		r.wpos = n
@@ -525,6 +541,37 @@ func (r *Reader) Wait() {
 		r.srcErr = err
 	}
 }
+
+// A LazySource is a source that can wait for bytes before it needs a
+// buffer to read them into (a non-blocking socket read whose caller parks
+// on "would block"). Reader.Wait prefers it to Read.
+type LazySource interface {
+	// ReadLazy reads once bytes are there, into the buffer that b.Take
+	// lends it; when it took a buffer and then finds nothing to read, it
+	// gives it back with b.Drop before it waits.
+	ReadLazy(b Lender) (int, error)
+}
+
+// Lender lends a Reader's read buffer to a LazySource.
+type Lender interface {
+	Take() []byte
+	Drop()
+}
+
+// lender is a Reader seen as the Lender of its buffer.
+type lender Reader
+
+func (l *lender) Take() []byte {
+	r := (*Reader)(l)
+	if r.pool == nil {
+		r.pool = bufPool.Get().(*[bufSize]byte)
+	}
+	r.buf = r.pool[:]
+	r.rpos, r.wpos = 0, 0
+	return r.buf
+}
+
+func (l *lender) Drop() { (*Reader)(l).release() }
 
 // growMsg returns b with room for n more bytes, never growing the capacity beyond limit
 // (len(b)+n <= limit is guaranteed by the caller).

@@ -721,3 +721,53 @@ func TestReaderWait(t *testing.T) {
 		t.Errorf("Next() at end = %v, want io.EOF", err)
 	}
 }
+
+// lazySource hands out its chunks one per ReadLazy, as a non-blocking
+// socket would: an empty chunk is "would block" (the buffer is taken, then
+// dropped, as before waiting), and then the next chunk arrives.
+type lazySource struct {
+	chunks [][]byte
+	takes  int
+	drops  int
+}
+
+func (s *lazySource) Read(p []byte) (int, error) { panic("Wait must prefer ReadLazy") }
+
+func (s *lazySource) ReadLazy(b Lender) (int, error) {
+	for len(s.chunks) > 0 {
+		c := s.chunks[0]
+		s.chunks = s.chunks[1:]
+		buf := b.Take()
+		s.takes++
+		if len(c) == 0 {
+			b.Drop()
+			s.drops++
+			continue
+		}
+		return copy(buf, c), nil
+	}
+	return 0, io.EOF
+}
+
+func TestWaitReadsLazySourceInOneRead(t *testing.T) {
+	big := bytes.Repeat([]byte("x"), 1000) // more than the inline buffer
+	frame := AppendClientFrame(nil, OpText, false, big, [4]byte{1, 2, 3, 4})
+	src := &lazySource{chunks: [][]byte{{}, frame}}
+	r := NewReader(src, ReaderConfig{MaxMessageSize: 1 << 20, Server: true})
+	r.Wait()
+	if src.takes != 2 || src.drops != 1 {
+		t.Errorf("takes, drops = %d, %d; want 2, 1", src.takes, src.drops)
+	}
+	op, p, err := r.Next()
+	if err != nil || op != OpText || !bytes.Equal(p, big) {
+		t.Fatalf("Next = %v %d bytes %v", op, len(p), err)
+	}
+	// Waiting again at the end of the stream holds no pooled buffer.
+	r.Wait()
+	if r.pool != nil {
+		t.Error("a Reader that found nothing to read kept its pooled buffer")
+	}
+	if _, _, err := r.Next(); err != io.EOF {
+		t.Errorf("Next at the end = %v, want EOF", err)
+	}
+}
