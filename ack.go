@@ -338,6 +338,6 @@ func (s *Socket) notifyOutgoing(p *parser.Packet) {
 		return
 	}
 	for _, fn := range fns {
-		fn(name, args)
+		fn(name, &args)
 	}
 }

@@ -128,9 +128,24 @@ func eventPacket(nsp, event string, args []any) (*parser.Packet, error) {
 	return &parser.Packet{Type: parser.Event, Namespace: nsp, Data: data, Attachments: atts}, nil
 }
 
+// argsSizeHint guesses the encoded size of args from those whose size is
+// plain, so the buffer of an echo is allocated once.
+func argsSizeHint(args []any) int {
+	n := 0
+	for _, a := range args {
+		switch a := a.(type) {
+		case json.RawMessage:
+			n += len(a) + 1
+		case string:
+			n += len(a) + 3
+		}
+	}
+	return n
+}
+
 // ackPacket builds the acknowledgement of an event.
 func ackPacket(nsp string, id uint64, args []any) (*parser.Packet, error) {
-	data := append(make([]byte, 0, 32), '[')
+	data := append(make([]byte, 0, 32+argsSizeHint(args)), '[')
 	data, atts, err := appendArgs(data, nil, true, args)
 	if err != nil {
 		return nil, err

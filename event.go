@@ -18,22 +18,32 @@ type Args struct {
 }
 
 func newArgs(array []byte, atts [][]byte) (*Args, error) {
-	raw, err := parser.SplitArray(array)
+	a, err := splitArgs(array, atts)
 	if err != nil {
 		return nil, err
 	}
-	return &Args{raw: raw, atts: atts}, nil
+	return &a, nil
 }
 
-// eventArgs splits an EVENT's data into its name and its arguments.
-func eventArgs(p *parser.Packet) (string, *Args, error) {
+func splitArgs(array []byte, atts [][]byte) (Args, error) {
+	raw, err := parser.SplitArray(array)
+	if err != nil {
+		return Args{}, err
+	}
+	return Args{raw: raw, atts: atts}, nil
+}
+
+// eventArgs splits an EVENT's data into its name and its arguments. It
+// returns them by value: an Event holds its Args, and a pointer here cost
+// an allocation per event.
+func eventArgs(p *parser.Packet) (string, Args, error) {
 	name, rest, err := parser.EventName(p.Data)
 	if err != nil {
-		return "", nil, err
+		return "", Args{}, err
 	}
-	args, err := newArgs(rest, p.Attachments)
+	args, err := splitArgs(rest, p.Attachments)
 	if err != nil {
-		return "", nil, err
+		return "", Args{}, err
 	}
 	return name, args, nil
 }

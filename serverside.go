@@ -83,7 +83,7 @@ func (ns *Namespace) ServerSideEvent(p *parser.Packet, ack func(args []byte)) {
 	if h == nil {
 		return
 	}
-	e := &Event{Args: *args, Name: name, hasAck: ack != nil}
+	e := &Event{Args: args, Name: name, hasAck: ack != nil}
 	if ack != nil {
 		e.reply = func(args []any) error {
 			data, _, err := appendArgs(append(make([]byte, 0, 32), '['), nil, true, args)

@@ -65,7 +65,7 @@ type Socket struct {
 	// the socket's event queue, run by a goroutine that exists while it
 	// has work
 	qmu     sync.Mutex
-	queue   []func()
+	queue   []queued
 	running bool
 }
 
@@ -399,7 +399,7 @@ func (s *Socket) onPacket(p *parser.Packet) {
 }
 
 func (s *Socket) onEvent(p *parser.Packet) {
-	name, args, err := "", &Args{}, error(nil) // an EVENT without payload, accepted upstream
+	name, args, err := "", Args{}, error(nil) // an EVENT without payload, accepted upstream
 	if p.Data != nil {
 		name, args, err = eventArgs(p)
 	}
@@ -407,8 +407,8 @@ func (s *Socket) onEvent(p *parser.Packet) {
 		s.client.close(ReasonForcedClose)
 		return
 	}
-	e := &Event{Args: *args, Name: name, socket: s, ackID: p.ID, hasAck: p.HasID}
-	if !s.dispatch(func() { s.handle(e) }) {
+	e := &Event{Args: args, Name: name, socket: s, ackID: p.ID, hasAck: p.HasID}
+	if !s.dispatchEvent(e) {
 		// The client floods events faster than its handlers run.
 		s.ns.srv.cfg.Logger.Warn("dynamicio: event queue full, disconnecting", "socket", s.id)
 		s.client.close(ReasonForcedServerClose)
@@ -457,14 +457,31 @@ func (s *Socket) reportError(err error) {
 // dispatch queues work for the socket's event goroutine, starting it if
 // idle. It returns false when the queue is full.
 func (s *Socket) dispatch(f func()) bool {
+	return s.push(queued{f: f})
+}
+
+// dispatchEvent queues an event for its handlers, like dispatch, without
+// a closure to allocate.
+func (s *Socket) dispatchEvent(e *Event) bool {
+	return s.push(queued{e: e})
+}
+
+func (s *Socket) push(q queued) bool {
 	s.qmu.Lock()
 	defer s.qmu.Unlock()
 	if len(s.queue) >= s.ns.srv.cfg.MaxPendingEvents {
 		return false
 	}
-	s.queue = append(s.queue, f)
+	s.queue = append(s.queue, q)
 	s.startLocked()
 	return true
+}
+
+// queued is an entry of a socket's event queue: an event to handle, or
+// other work.
+type queued struct {
+	e *Event
+	f func()
 }
 
 // startLocked starts the event goroutine unless it runs. s.qmu held.
@@ -472,7 +489,7 @@ func (s *Socket) startLocked() {
 	if !s.running {
 		s.running = true
 		s.ns.srv.wg.Add(1)
-		s.ns.srv.workers.run(s.run)
+		s.ns.srv.workers.run(s)
 	}
 }
 
@@ -486,11 +503,15 @@ func (s *Socket) run() {
 			s.qmu.Unlock()
 			return
 		}
-		f := s.queue[0]
-		s.queue[0] = nil
+		q := s.queue[0]
+		s.queue[0] = queued{}
 		s.queue = s.queue[1:]
 		s.qmu.Unlock()
-		f()
+		if q.e != nil {
+			s.handle(q.e)
+		} else {
+			q.f()
+		}
 	}
 }
 
@@ -523,7 +544,7 @@ func (s *Socket) closeWith(reason DisconnectReason, notify bool) {
 	}
 	// Always queued, even past the cap: the disconnect must run.
 	s.qmu.Lock()
-	s.queue = append(s.queue, func() {
+	s.queue = append(s.queue, queued{f: func() {
 		s.mu.Lock()
 		before, after := s.onDisconnecting, s.onDisconnect
 		s.mu.Unlock()
@@ -539,7 +560,7 @@ func (s *Socket) closeWith(reason DisconnectReason, notify bool) {
 			fn(reason)
 		}
 		s.cancel()
-	})
+	}})
 	s.startLocked()
 	s.qmu.Unlock()
 }

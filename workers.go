@@ -14,12 +14,16 @@ const maxIdleWorkers = 64
 // stack already. Safe for concurrent use.
 type workers struct {
 	mu     sync.Mutex
-	idle   []chan func()
+	idle   []chan eventLoop
 	closed bool
 }
 
-// run calls f on an idle worker, or on a new one.
-func (p *workers) run(f func()) {
+// eventLoop is what a worker runs: a Socket's loop. An interface holding
+// the pointer, not a method value, which would be an allocation per start.
+type eventLoop interface{ run() }
+
+// run runs f on an idle worker, or on a new one.
+func (p *workers) run(f eventLoop) {
 	p.mu.Lock()
 	if n := len(p.idle); n > 0 {
 		w := p.idle[n-1]
@@ -30,12 +34,12 @@ func (p *workers) run(f func()) {
 		return
 	}
 	p.mu.Unlock()
-	go p.loop(make(chan func(), 1), f)
+	go p.loop(make(chan eventLoop, 1), f)
 }
 
-func (p *workers) loop(w chan func(), f func()) {
+func (p *workers) loop(w chan eventLoop, f eventLoop) {
 	for f != nil {
-		f()
+		f.run()
 		p.mu.Lock()
 		if p.closed || len(p.idle) >= maxIdleWorkers {
 			p.mu.Unlock()

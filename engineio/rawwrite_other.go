@@ -13,10 +13,10 @@ import (
 // a goroutine of its own (flushWS).
 func rawConnOf(net.Conn) syscall.RawConn { return nil }
 
-// iovec is a stand-in: nothing here writes without a goroutine to wait.
-type iovec struct{}
+// sender is a stand-in: nothing here writes without a goroutine to wait.
+type sender struct{}
 
-func writeNonBlocking(syscall.RawConn, net.Buffers, *[]iovec) (int, error) {
+func (*sender) send(syscall.RawConn, net.Buffers) (int, error) {
 	return 0, errors.New("engineio: no non-blocking writes on this platform")
 }
 

@@ -15,7 +15,7 @@ import (
 //
 // A session with frames to send waits in its writer's list. The writer's
 // goroutine takes the whole list and gives each session one non-blocking
-// writev of everything queued for it. That is what socket.io on
+// sendmsg of everything queued for it. That is what socket.io on
 // uWebSockets.js does once per event-loop pass, and it matters twice: a
 // broadcast to a thousand idle connections costs a thousand system calls
 // and no goroutine each (a goroutine started per connection cost as much
@@ -36,11 +36,12 @@ type writer struct {
 
 	mu      sync.Mutex
 	list    []*Session // sessions waiting for the next pass
+	spare   []*Session // the list of the pass before, reused
 	running bool
 
 	// Used only by the running goroutine.
 	bufs net.Buffers
-	iov  []iovec
+	snd  sender
 }
 
 // writerCount counts the writers handed out, to spread sessions over them.
@@ -74,14 +75,17 @@ func (w *writer) add(s *Session) {
 
 func (w *writer) run() {
 	defer w.srv.wg.Done()
-	var batch []*Session
 	yielded := false
 	for {
 		w.mu.Lock()
-		batch, w.list = w.list, batch[:0]
+		batch := w.list
+		w.list, w.spare = w.spare[:0], batch
 		if len(batch) == 0 {
 			if yielded {
 				w.running = false
+				if cap(w.spare) > 4096 {
+					w.spare = nil // a burst's list is not kept for good
+				}
 				w.mu.Unlock()
 				return
 			}
@@ -99,7 +103,7 @@ func (w *writer) run() {
 	}
 }
 
-// writePass sends what s has queued with one non-blocking writev.
+// writePass sends what s has queued with one non-blocking sendmsg.
 func (s *Session) writePass(w *writer) {
 	s.mu.Lock()
 	t := s.ws
@@ -120,7 +124,7 @@ func (s *Session) writePass(w *writer) {
 		total += len(f)
 		last = last || items[i].last
 	}
-	n, err := writeNonBlocking(t.raw, bufs, &w.iov)
+	n, err := w.snd.send(t.raw, bufs)
 	if err == nil && n < total {
 		// The connection is full: its own goroutine waits for the rest.
 		s.srv.stalledWrites.Add(1)
