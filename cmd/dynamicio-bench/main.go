@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -27,6 +28,7 @@ type options struct {
 	Ours, Raw  string // server binaries
 	NodeDir    string
 	ProfileDir string // CPU profiles of our server, one per scenario run
+	GenProfile string // CPU profile of this process (the load generator)
 	Log        func(format string, args ...any)
 }
 
@@ -43,6 +45,7 @@ func main() {
 	flag.StringVar(&o.Raw, "raw", "bin/bench/rawws", "plain WebSocket server binary (go build ./bench/server/rawws)")
 	flag.StringVar(&o.NodeDir, "node-dir", "bench/node", "npm project of the Node servers (npm ci done)")
 	flag.StringVar(&o.ProfileDir, "cpuprofile-dir", "", "write a pprof CPU profile of our server for each scenario run here")
+	flag.StringVar(&o.GenProfile, "genprofile", "", "write a pprof CPU profile of the load generator (this process, every scenario) to FILE")
 	rebuildDir := flag.String("rebuild", "", "only write the report again from DIR/results.json (no measuring)")
 	flag.Parse()
 	if *rebuildDir != "" {
@@ -171,6 +174,20 @@ func run(ctx context.Context, o options) error {
 	}
 	if len(list) == 0 {
 		return errors.New("no scenario selected")
+	}
+	if o.GenProfile != "" {
+		f, err := os.Create(o.GenProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return err
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
 	}
 	d := loadgen.NewDialer(50)
 	var samples []*sample
