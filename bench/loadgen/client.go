@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,7 +57,9 @@ func NewDialer(n int) *Dialer {
 }
 
 func newNetDialer(i, rcvbuf int) *net.Dialer {
-	nd := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+i))}, Timeout: 10 * time.Second}
+	// No TCP keep-alive: four setsockopt calls fewer per connect, and
+	// no connection here lives long enough to need it.
+	nd := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+i))}, Timeout: 10 * time.Second, KeepAlive: -1}
 	if rcvbuf > 0 {
 		nd.Control = func(_, _ string, rc syscall.RawConn) error {
 			var serr error
@@ -80,9 +83,21 @@ func (d *Dialer) netDialer(rcvbuf int) *net.Dialer {
 // Client is one Socket.IO connection over WebSocket.
 type Client struct {
 	conn net.Conn
+	// Read by the shared poller (poll set), or by a goroutine of the
+	// client's own through rd.
+	poll *poller
+	fd   int
 	rd   *websocket.Reader
-	wmu  sync.Mutex
-	wbuf []byte
+	// in holds received bytes not yet parsed (the handshake, and the
+	// incomplete tail of the last read under the poller); off is where the
+	// handshake's next frame starts in it.
+	in    []byte
+	off   int
+	inMsg bool // a fragmented message is being reassembled in msg
+	msgOp websocket.Opcode
+	msg   []byte
+	wmu   sync.Mutex
+	wbuf  []byte
 	// out holds the frames queued by the reader goroutine (Queue), written
 	// in one write once no complete frame is left in the read buffer.
 	out  []byte
@@ -117,6 +132,9 @@ type DialOptions struct {
 	Upgrade bool          // handshake over polling, then upgrade to WebSocket
 	RcvBuf  int           // SO_RCVBUF of the socket, 0 for the system default
 	Timeout time.Duration // bound on the whole connect, besides ctx; 0 for none
+	// OwnReader reads the connection on a goroutine of its own through
+	// websocket.Reader, instead of the process's shared poller.
+	OwnReader bool
 }
 
 // Dial connects a client to the Socket.IO server at addr (host:port, path
@@ -147,16 +165,107 @@ func Dial(ctx context.Context, d *Dialer, addr string, opt DialOptions, sink *Si
 	if err != nil {
 		return nil, err
 	}
-	go c.readLoop()
+	// What arrived after the handshake's last message is read first.
+	c.in = append(c.in[:0], c.in[c.off:]...)
+	c.off = 0
+	if opt.OwnReader {
+		c.rd = websocket.NewReader(timedReader{c}, websocket.ReaderConfig{MaxMessageSize: maxMessage})
+		c.rd.Prime(c.in)
+		c.in = nil
+		go c.readLoop()
+		return c, nil
+	}
+	if err := c.startPolling(); err != nil {
+		c.closeConn()
+		return nil, err
+	}
 	return c, nil
 }
 
-func (c *Client) dialWS(ctx context.Context, d *Dialer, addr string, dl time.Time, opt DialOptions) error {
-	conn, rd, err := c.dialSocket(ctx, d, addr, "", dl, opt)
+func (c *Client) startPolling() error {
+	p, err := sharedPoller()
 	if err != nil {
 		return err
 	}
-	op, p, err := rd.Next()
+	sc, ok := c.conn.(syscall.Conn)
+	if !ok {
+		return errors.New("loadgen: connection without a descriptor")
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return err
+	}
+	// The poller reads a duplicate of the descriptor, and the original is
+	// closed: that takes it out of the runtime's netpoller, which would
+	// otherwise be woken for every message too. Writes go straight to the
+	// duplicate (writeLocked).
+	var dupErr error
+	err = rc.Control(func(fd uintptr) {
+		r, _, e := syscall.Syscall(syscall.SYS_FCNTL, fd, syscall.F_DUPFD_CLOEXEC, 0)
+		c.fd = int(r)
+		if e != 0 {
+			dupErr = e
+		}
+	})
+	if err = errors.Join(err, dupErr); err != nil {
+		return err
+	}
+	c.conn.Close()
+	c.conn = nil
+	rest, err := c.consume(c.in)
+	if err != nil {
+		return err
+	}
+	c.in = append(c.in[:0], rest...)
+	if len(c.out) > 0 {
+		c.flush()
+	}
+	c.poll = p
+	return p.add(c)
+}
+
+// nextMessage returns the next data message during the handshake, reading
+// with the connection's deadline; the payload is valid until the next
+// call. Control frames are skipped (a close ends the handshake).
+func (c *Client) nextMessage() (websocket.Opcode, []byte, error) {
+	for {
+		op, fin, p, n, err := parseFrame(c.in[c.off:])
+		if err != nil {
+			return 0, nil, err
+		}
+		if n > 0 {
+			c.off += n
+			switch {
+			case op == websocket.OpClose:
+				return 0, nil, errServerClose
+			case op >= websocket.OpClose:
+				continue
+			case !fin || op == websocket.OpContinuation:
+				return 0, nil, errors.New("loadgen: fragmented message in the handshake")
+			}
+			return op, p, nil
+		}
+		if c.off > 0 {
+			c.in = append(c.in[:0], c.in[c.off:]...)
+			c.off = 0
+		}
+		if cap(c.in)-len(c.in) < 512 {
+			c.in = append(make([]byte, 0, 2*cap(c.in)+512), c.in...)
+		}
+		k, err := c.conn.Read(c.in[len(c.in):cap(c.in)])
+		c.in = c.in[:len(c.in)+k]
+		if k == 0 && err != nil {
+			return 0, nil, err
+		}
+	}
+}
+
+func (c *Client) dialWS(ctx context.Context, d *Dialer, addr string, dl time.Time, opt DialOptions) error {
+	conn, err := c.dialSocket(ctx, d, addr, "", dl, opt)
+	if err != nil {
+		return err
+	}
+	op, p, err := c.nextMessage()
 	if err != nil || op != websocket.OpText || len(p) == 0 || p[0] != '0' {
 		conn.Close()
 		return fmt.Errorf("loadgen: no open packet (%q, %v)", p, err)
@@ -178,10 +287,10 @@ func (c *Client) dialWS(ctx context.Context, d *Dialer, addr string, dl time.Tim
 // buffer and checked for the status and the accept key only (the servers
 // under test are trusted), without net/http's parser, its header maps and
 // its bufio reader. The bytes after the head start the frame stream.
-func (c *Client) dialSocket(ctx context.Context, d *Dialer, addr, sid string, dl time.Time, opt DialOptions) (net.Conn, *websocket.Reader, error) {
+func (c *Client) dialSocket(ctx context.Context, d *Dialer, addr, sid string, dl time.Time, opt DialOptions) (net.Conn, error) {
 	conn, err := d.netDialer(opt.RcvBuf).DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, nil, fmt.Errorf("loadgen: dial: %w", err)
+		return nil, fmt.Errorf("loadgen: dial: %w", err)
 	}
 	if !dl.IsZero() {
 		conn.SetDeadline(dl)
@@ -198,31 +307,30 @@ func (c *Client) dialSocket(ctx context.Context, d *Dialer, addr, sid string, dl
 	req = append(append(req, key[:]...), "\r\n\r\n"...)
 	if _, err := conn.Write(req); err != nil {
 		conn.Close()
-		return nil, nil, fmt.Errorf("loadgen: handshake: %w", err)
+		return nil, fmt.Errorf("loadgen: handshake: %w", err)
 	}
 	n, end := 0, -1
 	for end < 0 {
 		if n == len(hb) {
 			conn.Close()
-			return nil, nil, fmt.Errorf("loadgen: handshake: response head over %d bytes", len(hb))
+			return nil, fmt.Errorf("loadgen: handshake: response head over %d bytes", len(hb))
 		}
 		k, err := conn.Read(hb[n:])
 		n += k
 		if end = bytes.Index(hb[:n], []byte("\r\n\r\n")); end < 0 && err != nil {
 			conn.Close()
-			return nil, nil, fmt.Errorf("loadgen: handshake: %w", err)
+			return nil, fmt.Errorf("loadgen: handshake: %w", err)
 		}
 	}
 	head := hb[:end+2]
 	if !bytes.HasPrefix(head, []byte("HTTP/1.1 101 ")) || !bytes.Equal(headerValue(head, "sec-websocket-accept"), acceptKey(key)) {
 		conn.Close()
 		line, _, _ := bytes.Cut(head, []byte("\r\n"))
-		return nil, nil, fmt.Errorf("loadgen: handshake refused or bad accept key: %q", line)
+		return nil, fmt.Errorf("loadgen: handshake refused or bad accept key: %q", line)
 	}
 	c.conn = conn
-	c.rd = websocket.NewReader(timedReader{c}, websocket.ReaderConfig{MaxMessageSize: 2 << 20})
-	c.rd.Prime(hb[end+4 : n])
-	return conn, c.rd, nil
+	c.in = append(make([]byte, 0, 512), hb[end+4:n]...)
+	return conn, nil
 }
 
 const headSize = 4096
@@ -273,7 +381,7 @@ func (c *Client) connectNamespace() error {
 		return err
 	}
 	for {
-		op, p, err := c.rd.Next()
+		op, p, err := c.nextMessage()
 		if err != nil {
 			return fmt.Errorf("loadgen: connect: %w", err)
 		}
@@ -317,7 +425,7 @@ func (c *Client) dialUpgrade(ctx context.Context, d *Dialer, addr string, dl tim
 	if !bytes.Contains(body, []byte("40{")) {
 		return fmt.Errorf("loadgen: no connect answer over polling: %q", body)
 	}
-	conn, rd, err := c.dialSocket(ctx, d, addr, sid, dl, opt)
+	conn, err := c.dialSocket(ctx, d, addr, sid, dl, opt)
 	if err != nil {
 		return err
 	}
@@ -326,7 +434,7 @@ func (c *Client) dialUpgrade(ctx context.Context, d *Dialer, addr string, dl tim
 		return err
 	}
 	for {
-		op, p, err := rd.Next()
+		op, p, err := c.nextMessage()
 		if err != nil {
 			conn.Close()
 			return fmt.Errorf("loadgen: probe: %w", err)
@@ -387,11 +495,20 @@ func pollDo(ctx context.Context, hc *http.Client, method, url string, body []byt
 func (c *Client) SetSink(s *Sink) { c.sink.Store(s) }
 
 // Pause makes the client stop reading, like a consumer that cannot keep up.
-func (c *Client) Pause() { c.paused.Store(true) }
+func (c *Client) Pause() {
+	c.paused.Store(true)
+	if c.poll != nil {
+		c.poll.setReading(c, false)
+	}
+}
 
 // Resume makes a paused client read again.
 func (c *Client) Resume() {
 	c.paused.Store(false)
+	if c.poll != nil {
+		c.poll.setReading(c, true)
+		return
+	}
 	select {
 	case c.resume <- struct{}{}:
 	default:
@@ -404,6 +521,10 @@ func (c *Client) Done() <-chan struct{} { return c.done }
 // Close closes the connection.
 func (c *Client) Close() {
 	c.closeReq.Store(true)
+	if c.poll != nil {
+		c.poll.drop(c)
+		return
+	}
 	c.conn.Close()
 	c.Resume()
 }
@@ -412,8 +533,7 @@ func (c *Client) sendText(p []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.wbuf = websocket.AppendClientFrame(c.wbuf[:0], websocket.OpText, false, p, [4]byte{})
-	_, err := c.conn.Write(c.wbuf)
-	return err
+	return c.writeLocked(c.wbuf)
 }
 
 // Send sends a Socket.IO packet (its text form without the Engine.IO "4").
@@ -428,8 +548,7 @@ func (c *Client) SendBinary(packet []byte, att []byte) error {
 	defer c.wmu.Unlock()
 	c.wbuf = websocket.AppendClientFrame(c.wbuf[:0], websocket.OpText, false, packet, [4]byte{})
 	c.wbuf = websocket.AppendClientFrame(c.wbuf, websocket.OpBinary, false, att, [4]byte{})
-	_, err := c.conn.Write(c.wbuf)
-	return err
+	return c.writeLocked(c.wbuf)
 }
 
 // Queue adds a Socket.IO packet to what the client owes the server and
@@ -444,9 +563,52 @@ func (c *Client) Queue(packet []byte) {
 // (the end of the read that returned them). Only from the reader goroutine.
 func (c *Client) ReadTime() int64 { return c.rtime }
 
+// writeLocked writes b whole, with wmu held.
+func (c *Client) writeLocked(b []byte) error {
+	if c.conn != nil {
+		_, err := c.conn.Write(b)
+		return err
+	}
+	// The poller's duplicate descriptor, non-blocking: when the socket's
+	// buffer is full, retry for a bounded time (rare: the servers read).
+	deadline := time.Now().Add(10 * time.Second)
+	for len(b) > 0 {
+		if c.fd < 0 {
+			return net.ErrClosed
+		}
+		n, err := syscall.Write(c.fd, b)
+		switch {
+		case err == syscall.EAGAIN:
+			if time.Now().After(deadline) {
+				return os.ErrDeadlineExceeded
+			}
+			time.Sleep(100 * time.Microsecond)
+			continue
+		case err == syscall.EINTR:
+			continue
+		case err != nil:
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// closeConn closes the connection, whichever form it has.
+func (c *Client) closeConn() {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.conn != nil {
+		c.conn.Close()
+	} else if c.fd >= 0 {
+		syscall.Close(c.fd)
+		c.fd = -1
+	}
+}
+
 func (c *Client) flush() {
 	c.wmu.Lock()
-	c.conn.Write(c.out) // an error shows in the reader
+	c.writeLocked(c.out) // an error shows in the reader
 	c.wmu.Unlock()
 	c.out = c.out[:0]
 }

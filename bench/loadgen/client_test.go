@@ -68,7 +68,18 @@ func expectText(t *testing.T, rd *websocket.Reader, want string) {
 // A client connects over the lean handshake, answers a ping, times acks,
 // and writes the echoes that a batch of acks released together.
 func TestClientQueueWritesOncePerBatch(t *testing.T) {
-	echoes := make(chan string, 1)
+	for _, own := range []bool{false, true} {
+		t.Run(map[bool]string{false: "poller", true: "own-reader"}[own], func(t *testing.T) { testQueue(t, own) })
+	}
+}
+
+type batch struct {
+	data  string
+	reads int
+}
+
+func testQueue(t *testing.T, own bool) {
+	echoes := make(chan batch, 1)
 	addr := fakeServer(t, func(conn net.Conn, rd *websocket.Reader) {
 		expectText(t, rd, "40")
 		conn.Write(websocket.AppendFrame(nil, websocket.OpText, false, []byte(`40{"sid":"y"}`)))
@@ -82,12 +93,20 @@ func TestClientQueueWritesOncePerBatch(t *testing.T) {
 			acks = websocket.AppendFrame(acks, websocket.OpText, false, append([]byte{'4', '3', byte('1' + i), '['}, append(pl, ']')...))
 		}
 		conn.Write(acks)
+		var got []byte
 		buf := make([]byte, 4096)
-		n, err := conn.Read(buf)
-		if err != nil {
-			t.Errorf("server: %v", err)
+		for reads := 1; ; reads++ {
+			n, err := conn.Read(buf)
+			if err != nil {
+				t.Errorf("server: %v", err)
+				return
+			}
+			got = append(got, buf[:n]...)
+			if bytes.Count(got, []byte(`["echo","T`)) >= 3 || reads == 3 {
+				echoes <- batch{string(got), reads}
+				return
+			}
 		}
-		echoes <- string(buf[:n])
 	})
 	sink := &Sink{}
 	sink.OnAck = func(c *Client) {
@@ -95,23 +114,28 @@ func TestClientQueueWritesOncePerBatch(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := Dial(ctx, NewDialer(2), addr, DialOptions{Timeout: 5 * time.Second}, sink)
+	c, err := Dial(ctx, NewDialer(2), addr, DialOptions{Timeout: 5 * time.Second, OwnReader: own}, sink)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	var got string
+	var got batch
 	select {
 	case got = <-echoes:
 	case <-ctx.Done():
 		t.Fatal("no echoes")
 	}
-	// One read on the server side saw three masked frames.
-	rd := websocket.NewReader(strings.NewReader(got), websocket.ReaderConfig{MaxMessageSize: 1 << 20, Server: true})
+	// The poller reads the three acks with one read and answers with one
+	// write. (A client on its own reader may read them in pieces: its
+	// Reader waits for data with a 64-byte buffer.)
+	if !own && got.reads != 1 {
+		t.Errorf("the echoes came in %d reads of the server, want 1 write", got.reads)
+	}
+	rd := websocket.NewReader(strings.NewReader(got.data), websocket.ReaderConfig{MaxMessageSize: 1 << 20, Server: true})
 	for i := range 3 {
 		op, p, err := rd.Next()
 		if err != nil || op != websocket.OpText || !bytes.HasPrefix(p, []byte(`42`)) || !bytes.Contains(p, []byte(`["echo","T`)) {
-			t.Fatalf("echo %d in the first write: %v %q %v (the write held %d bytes)", i, op, p, err, len(got))
+			t.Fatalf("echo %d: %v %q %v (%d bytes in %d reads)", i, op, p, err, len(got.data), got.reads)
 		}
 	}
 	if n := sink.Acks.Load(); n != 3 || sink.Lat.Count() != 3 || sink.Errors.Load() != 0 {
@@ -138,5 +162,52 @@ func TestDialRefused(t *testing.T) {
 	_, err = Dial(context.Background(), NewDialer(1), ln.Addr().String(), DialOptions{Timeout: 5 * time.Second}, nil)
 	if err == nil || !strings.Contains(err.Error(), "400 Bad Request") {
 		t.Fatalf("Dial error = %v, want the 400 status line", err)
+	}
+}
+
+// The poller reassembles messages cut anywhere by the reads and sent in
+// fragments, and reports the server's close.
+func TestPollerReassembles(t *testing.T) {
+	var stream []byte
+	want := 0
+	for i := range 20 {
+		pl := TextPayload(nil, Now(), 10+i*700) // up to ~13 KB: 16-bit lengths, partial reads
+		stream = websocket.AppendFrame(stream, websocket.OpText, false, append(append([]byte(`42["all",`), pl...), ']'))
+		want++
+	}
+	// One fragmented message: text, continuation, final continuation.
+	frag := append(append([]byte(`42["all",`), TextPayload(nil, Now(), 100)...), ']')
+	stream = append(stream, 0x01, byte(20))
+	stream = append(stream, frag[:20]...)
+	stream = append(stream, 0x00, byte(30))
+	stream = append(stream, frag[20:50]...)
+	stream = append(stream, 0x80, byte(len(frag)-50))
+	stream = append(stream, frag[50:]...)
+	want++
+	addr := fakeServer(t, func(conn net.Conn, rd *websocket.Reader) {
+		expectText(t, rd, "40")
+		conn.Write(websocket.AppendFrame(nil, websocket.OpText, false, []byte(`40{"sid":"y"}`)))
+		for b := stream; len(b) > 0; {
+			k := min(len(b), 777)
+			conn.Write(b[:k])
+			b = b[k:]
+			time.Sleep(time.Millisecond)
+		}
+		conn.Write(websocket.AppendClose(nil, 1000, ""))
+		time.Sleep(100 * time.Millisecond)
+	})
+	sink := &Sink{}
+	c, err := Dial(context.Background(), NewDialer(1), addr, DialOptions{Timeout: 5 * time.Second}, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	select {
+	case <-c.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the client did not see the close")
+	}
+	if got := sink.Events.Load(); got != uint64(want) || sink.Errors.Load() != 0 || !c.Closed.Load() {
+		t.Errorf("events %d (want %d), errors %d, closed %v", got, want, sink.Errors.Load(), c.Closed.Load())
 	}
 }

@@ -29,6 +29,7 @@ type options struct {
 	NodeDir    string
 	ProfileDir string // CPU profiles of our server, one per scenario run
 	GenProfile string // CPU profile of this process (the load generator)
+	GenReader  string // how the generator reads WebSocket clients: poll or goroutine
 	Log        func(format string, args ...any)
 }
 
@@ -46,6 +47,7 @@ func main() {
 	flag.StringVar(&o.NodeDir, "node-dir", "bench/node", "npm project of the Node servers (npm ci done)")
 	flag.StringVar(&o.ProfileDir, "cpuprofile-dir", "", "write a pprof CPU profile of our server for each scenario run here")
 	flag.StringVar(&o.GenProfile, "genprofile", "", "write a pprof CPU profile of the load generator (this process, every scenario) to FILE")
+	flag.StringVar(&o.GenReader, "genreader", "poll", "how the load generator reads its WebSocket clients: poll (one epoll set for all) or goroutine (one goroutine per client)")
 	rebuildDir := flag.String("rebuild", "", "only write the report again from DIR/results.json (no measuring)")
 	flag.Parse()
 	if *rebuildDir != "" {
@@ -189,6 +191,9 @@ func run(ctx context.Context, o options) error {
 			f.Close()
 		}()
 	}
+	if o.GenReader != "" && o.GenReader != "poll" && o.GenReader != "goroutine" {
+		return fmt.Errorf("-genreader %q: want poll or goroutine", o.GenReader)
+	}
 	d := loadgen.NewDialer(50)
 	var samples []*sample
 	timeout := 4 * time.Minute
@@ -232,7 +237,7 @@ reps:
 					s.Err = err.Error()
 				} else {
 					sctx, cancel := context.WithTimeout(ctx, timeout)
-					e := &env{p: p, srv: srv, d: d, logf: o.Log}
+					e := &env{p: p, srv: srv, d: d, logf: o.Log, ownReaders: o.GenReader == "goroutine"}
 					res, err := sc.run(sctx, e)
 					cancel()
 					if aerr := srv.alive(); aerr != nil && err == nil {

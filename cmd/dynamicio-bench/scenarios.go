@@ -128,6 +128,9 @@ type env struct {
 	srv  *serverProc
 	d    *loadgen.Dialer
 	logf func(format string, args ...any)
+	// ownReaders: every WebSocket client reads on a goroutine of its own
+	// instead of the shared poller (-genreader goroutine).
+	ownReaders bool
 }
 
 // connectMany dials n WebSocket clients with conc dials in flight; it
@@ -138,6 +141,7 @@ func (e *env) connectMany(ctx context.Context, n, conc int, opt loadgen.DialOpti
 	}
 	clients := make([]*loadgen.Client, n)
 	opt.Timeout = 15 * time.Second
+	opt.OwnReader = opt.OwnReader || e.ownReaders
 	var next atomic.Int64
 	var firstErr error
 	var mu sync.Mutex
