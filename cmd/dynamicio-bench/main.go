@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -27,6 +28,8 @@ type options struct {
 	Ours, Raw  string // server binaries
 	NodeDir    string
 	ProfileDir string // CPU profiles of our server, one per scenario run
+	GenProfile string // CPU profile of this process (the load generator)
+	GenReader  string // how the generator reads WebSocket clients: poll or goroutine
 	Log        func(format string, args ...any)
 }
 
@@ -43,6 +46,8 @@ func main() {
 	flag.StringVar(&o.Raw, "raw", "bin/bench/rawws", "plain WebSocket server binary (go build ./bench/server/rawws)")
 	flag.StringVar(&o.NodeDir, "node-dir", "bench/node", "npm project of the Node servers (npm ci done)")
 	flag.StringVar(&o.ProfileDir, "cpuprofile-dir", "", "write a pprof CPU profile of our server for each scenario run here")
+	flag.StringVar(&o.GenProfile, "genprofile", "", "write a pprof CPU profile of the load generator (this process, every scenario) to FILE")
+	flag.StringVar(&o.GenReader, "genreader", "poll", "how the load generator reads its WebSocket clients: poll (one epoll set for all) or goroutine (one goroutine per client)")
 	rebuildDir := flag.String("rebuild", "", "only write the report again from DIR/results.json (no measuring)")
 	flag.Parse()
 	if *rebuildDir != "" {
@@ -172,6 +177,23 @@ func run(ctx context.Context, o options) error {
 	if len(list) == 0 {
 		return errors.New("no scenario selected")
 	}
+	if o.GenProfile != "" {
+		f, err := os.Create(o.GenProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return err
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
+	if o.GenReader != "" && o.GenReader != "poll" && o.GenReader != "goroutine" {
+		return fmt.Errorf("-genreader %q: want poll or goroutine", o.GenReader)
+	}
 	d := loadgen.NewDialer(50)
 	var samples []*sample
 	timeout := 4 * time.Minute
@@ -215,7 +237,7 @@ reps:
 					s.Err = err.Error()
 				} else {
 					sctx, cancel := context.WithTimeout(ctx, timeout)
-					e := &env{p: p, srv: srv, d: d, logf: o.Log}
+					e := &env{p: p, srv: srv, d: d, logf: o.Log, ownReaders: o.GenReader == "goroutine"}
 					res, err := sc.run(sctx, e)
 					cancel()
 					if aerr := srv.alive(); aerr != nil && err == nil {

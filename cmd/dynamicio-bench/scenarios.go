@@ -128,6 +128,9 @@ type env struct {
 	srv  *serverProc
 	d    *loadgen.Dialer
 	logf func(format string, args ...any)
+	// ownReaders: every WebSocket client reads on a goroutine of its own
+	// instead of the shared poller (-genreader goroutine).
+	ownReaders bool
 }
 
 // connectMany dials n WebSocket clients with conc dials in flight; it
@@ -137,6 +140,8 @@ func (e *env) connectMany(ctx context.Context, n, conc int, opt loadgen.DialOpti
 		return nil, fmt.Errorf("%d connections exceed the cap of %d", n, e.p.MaxConns)
 	}
 	clients := make([]*loadgen.Client, n)
+	opt.Timeout = 15 * time.Second
+	opt.OwnReader = opt.OwnReader || e.ownReaders
 	var next atomic.Int64
 	var firstErr error
 	var mu sync.Mutex
@@ -148,10 +153,8 @@ func (e *env) connectMany(ctx context.Context, n, conc int, opt loadgen.DialOpti
 				if i >= n || ctx.Err() != nil {
 					return
 				}
-				dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 				t0 := time.Now()
-				c, err := loadgen.Dial(dctx, e.d, e.srv.addr, opt, sink)
-				cancel()
+				c, err := loadgen.Dial(ctx, e.d, e.srv.addr, opt, sink)
 				if err != nil {
 					mu.Lock()
 					if firstErr == nil {
@@ -255,15 +258,17 @@ var scenarios = []*scenario{
 			{"ws_cpu_us_per_connect", "websocket: server CPU µs/connect", false, true},
 			{"ws_p50_ms", "websocket: time to connect p50 (ms)", false, false},
 			{"ws_p99_ms", "websocket: time to connect p99 (ms)", false, false},
+			{"ws_gen_util", "websocket: load generator CPU (share of its core)", false, false},
 			{"up_connects_per_s", "polling→upgrade: connects/s", true, false},
 			{"up_cpu_us_per_connect", "polling→upgrade: server CPU µs/connect", false, true},
 			{"up_p99_ms", "polling→upgrade: time to connect p99 (ms)", false, false},
+			{"up_gen_util", "polling→upgrade: load generator CPU (share of its core)", false, false},
 		},
 		run: runConnect,
 	},
 	{
 		Name: "echo", Title: "Echo with ack",
-		What: "Clients emit echo(payload, ack); the server acks with the payload. RTT from the (intended) send to the ack. First at a fixed offered rate spread over the connections (the same load for every server), then in a closed loop with a fixed number in flight per connection (the most the pair of server and generator reach).",
+		What: "Clients emit echo(payload, ack); the server acks with the payload. RTT from the (intended) send to the ack. First at a fixed offered rate spread over the connections (the same load for every server; one write per echo), then in a closed loop with a fixed number in flight per connection (the most the pair of server and generator reach): each ack releases the next echo on its connection, and the echoes a connection owes after a read leave together in one write once the generator has consumed the frames that read buffered, as a client library writing per event-loop pass would send them.",
 		Metrics: []metric{
 			{"fixed_cpu_us_per_ack", "fixed rate: server CPU µs/ack", false, true},
 			{"fixed_p50_ms", "fixed rate: RTT p50 (ms)", false, false},
@@ -405,6 +410,7 @@ func runConnect(ctx context.Context, e *env) (*sample, error) {
 	s.Metrics["ws_cpu_us_per_connect"] = w.srvUS / float64(len(cs))
 	s.Metrics["ws_p50_ms"] = lat.Quantile(0.5)
 	s.Metrics["ws_p99_ms"] = lat.Quantile(0.99)
+	s.Metrics["ws_gen_util"] = w.selfU
 	if e.srv.spec.Polling {
 		lat.Reset()
 		w := startWindow(e.srv.pid)
@@ -417,6 +423,7 @@ func runConnect(ctx context.Context, e *env) (*sample, error) {
 		s.Metrics["up_connects_per_s"] = float64(len(cu)) / w.wall.Seconds()
 		s.Metrics["up_cpu_us_per_connect"] = w.srvUS / float64(len(cu))
 		s.Metrics["up_p99_ms"] = lat.Quantile(0.99)
+		s.Metrics["up_gen_util"] = w.selfU
 		closeAll(cu)
 	}
 	closeAll(cs)
@@ -430,15 +437,20 @@ func runEcho(ctx context.Context, e *env) (*sample, error) {
 	payloads := sync.Pool{New: func() any { return new([]byte) }}
 	send := func(c *loadgen.Client, ts int64) error {
 		bp := payloads.Get().(*[]byte)
-		arg := loadgen.TextPayload(nil, ts, e.p.EchoPayload)
-		*bp = loadgen.EventPacket((*bp)[:0], c.NextAckID(), "echo", arg)
+		*bp = echoPacket((*bp)[:0], c.NextAckID(), ts, e.p.EchoPayload)
 		err := c.Send(*bp)
 		payloads.Put(bp)
 		return err
 	}
+	// In the closed loop an ack queues the next echo on its connection; the
+	// client writes all the echoes a read made it owe in one write (Queue),
+	// time-stamped with the arrival of the ack that released them.
 	sink.OnAck = func(c *loadgen.Client) {
 		if closed.Load() {
-			send(c, loadgen.Now())
+			bp := payloads.Get().(*[]byte)
+			*bp = echoPacket((*bp)[:0], c.NextAckID(), c.ReadTime(), e.p.EchoPayload)
+			c.Queue(*bp)
+			payloads.Put(bp)
 		}
 	}
 	cs, err := e.connectMany(ctx, e.p.EchoConns, 50, loadgen.DialOptions{}, sink, nil)
@@ -498,6 +510,16 @@ func runEcho(ctx context.Context, e *env) (*sample, error) {
 	m["p50_ms"], m["p99_ms"] = p50, p99
 	m["gen_util"] = w.selfU
 	return &sample{Metrics: m}, nil
+}
+
+// echoPacket appends 42<id>["echo",payload] with a TextPayload of size
+// bytes stamped ts.
+func echoPacket(dst []byte, id uint64, ts int64, size int) []byte {
+	dst = append(dst, '4', '2')
+	dst = strconv.AppendUint(dst, id, 10)
+	dst = append(dst, `["echo",`...)
+	dst = loadgen.TextPayload(dst, ts, size)
+	return append(dst, ']')
 }
 
 // fixedLoad runs send at rate for the window and waits for expected

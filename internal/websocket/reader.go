@@ -573,6 +573,46 @@ func (l *lender) Take() []byte {
 
 func (l *lender) Drop() { (*Reader)(l).release() }
 
+// Buffered returns the number of unread bytes the Reader holds when they
+// begin with a complete frame (header and payload), so that the next call to
+// Next returns that frame without reading from the connection, and 0 when
+// nothing is buffered or only part of the next frame has arrived. (A complete
+// frame that is a non-final fragment still makes Next read on for the rest of
+// its message.) A client that owes the peer answers can write them all
+// together once Buffered reports 0, instead of one write per message.
+func (r *Reader) Buffered() int {
+	if r.err != nil {
+		return 0
+	}
+	b := r.buf[r.rpos:r.wpos]
+	if len(b) < 2 {
+		return 0
+	}
+	hlen, n := 2, uint64(b[1]&0x7F)
+	switch n {
+	case 126:
+		hlen += 2
+	case 127:
+		hlen += 8
+	}
+	if b[1]&maskBit != 0 {
+		hlen += 4
+	}
+	if len(b) < hlen {
+		return 0
+	}
+	switch n {
+	case 126:
+		n = uint64(binary.BigEndian.Uint16(b[2:]))
+	case 127:
+		n = binary.BigEndian.Uint64(b[2:])
+	}
+	if n > uint64(len(b)-hlen) {
+		return 0
+	}
+	return len(b)
+}
+
 // growMsg returns b with room for n more bytes, never growing the capacity beyond limit
 // (len(b)+n <= limit is guaranteed by the caller).
 func growMsg(b []byte, n, limit int) []byte {

@@ -771,3 +771,42 @@ func TestWaitReadsLazySourceInOneRead(t *testing.T) {
 		t.Errorf("Next at the end = %v, want EOF", err)
 	}
 }
+
+// Buffered reports the unread bytes only while they start with a whole frame.
+func TestReaderBuffered(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("x", 300) // 16-bit length
+	stream := cat(frame(fin|0x1, false, []byte("one")), frame(fin|0x1, false, []byte(long)), frame(fin|0x1, false, []byte("two")))
+	for size := 1; size <= len(stream); size++ {
+		r := NewReader(&chunkReader{data: stream, size: size}, ReaderConfig{MaxMessageSize: 1 << 10})
+		if n := r.Buffered(); n != 0 {
+			t.Fatalf("size %d: Buffered() before reading = %d, want 0", size, n)
+		}
+		for i, want := range []string{"one", long, "two"} {
+			mustNext(t, r, OpText, want)
+			n := r.Buffered()
+			unread := r.wpos - r.rpos
+			// Whether the next frame is complete, from the bytes left.
+			rest := stream[len(stream)-unread:]
+			whole := i < 2 && unread >= len(frame(fin|0x1, false, []byte([]string{long, "two"}[i])))
+			switch {
+			case whole && n != unread:
+				t.Fatalf("size %d, after %d: Buffered() = %d, want %d (a whole frame is buffered: % x)", size, i, n, unread, trunc(rest))
+			case !whole && n != 0:
+				t.Fatalf("size %d, after %d: Buffered() = %d with %d unread bytes, want 0 (no whole frame)", size, i, n, unread)
+			}
+		}
+		if _, _, err := r.Next(); err != io.EOF {
+			t.Fatalf("size %d: Next() at end = %v, want io.EOF", size, err)
+		}
+		if n := r.Buffered(); n != 0 {
+			t.Fatalf("size %d: Buffered() after the error = %d, want 0", size, n)
+		}
+	}
+	// A masked frame (server side) counts its mask key in the header.
+	r := NewReader(&chunkReader{data: cat(cframe(fin|0x1, "a"), cframe(fin|0x1, "bc")[:7]), size: 100}, ReaderConfig{MaxMessageSize: 1 << 10, Server: true})
+	mustNext(t, r, OpText, "a")
+	if n := r.Buffered(); n != 0 {
+		t.Fatalf("masked: Buffered() with 7 of 8 bytes of the next frame = %d, want 0", n)
+	}
+}
