@@ -38,6 +38,7 @@ FUZZ_TARGETS ?= \
 	./parser:FuzzDecode \
 	./parser:FuzzEventName \
 	./parser:FuzzPlaceholders \
+	./parser:FuzzValidJSON \
 	./parser/msgpack:FuzzDecode \
 	./parser/msgpack:FuzzEncode \
 	./adapter/redisadapter:FuzzDecode

@@ -38,7 +38,8 @@
 //     all of it printable ASCII other than space (0x21–0x7e);
 //   - the ack id is at most 2^53-1, the largest integer a JavaScript peer
 //     can represent exactly;
-//   - the JSON data is valid ([encoding/json.Valid]), nested at most 1000
+//   - the JSON data is valid (as [encoding/json.Valid] decides; checked in
+//     one pass with the depth, fuzzed against it), nested at most 1000
 //     levels deep, and of the shape the packet type demands (as upstream;
 //     an EVENT may carry no data at all, as upstream accepts).
 //

@@ -1,7 +1,6 @@
 package parser
 
 import (
-	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -365,10 +364,10 @@ func newPacket(n int) *Packet {
 // declared attachments: valid JSON, nested at most maxJSONDepth, of the
 // shape t requires, and, for binary types, with valid placeholders.
 func validateData(t Type, raw []byte, count int) error {
-	if !json.Valid(raw) {
+	if !validJSON(raw, maxJSONDepth) {
 		return ErrInvalidPayload
 	}
-	i := skipSpace(raw, 0) // json.Valid: there is a value
+	i := skipSpace(raw, 0) // valid: there is a value
 	ok := false
 	switch t {
 	case Connect:
@@ -385,9 +384,6 @@ func validateData(t Type, raw []byte, count int) error {
 	}
 	if count > 0 {
 		return walkPlaceholders(raw, count, nil)
-	}
-	if !depthOK(raw, maxJSONDepth) {
-		return ErrInvalidPayload
 	}
 	return nil
 }

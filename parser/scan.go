@@ -6,8 +6,8 @@ import (
 	"unicode/utf8"
 )
 
-// Lightweight, iterative scanning of JSON text. The decoder runs
-// encoding/json.Valid first, so these functions mostly see valid JSON; they
+// Lightweight, iterative scanning of JSON text. The decoder validates the
+// data first (validJSON), so these functions mostly see valid JSON; they
 // must still never panic nor loop on arbitrary input, because the exported
 // helpers accept any bytes.
 
@@ -122,28 +122,6 @@ func unquote(raw []byte, escaped bool) (string, bool) {
 		return "", false
 	}
 	return s, true
-}
-
-// depthOK reports whether arrays and objects in b nest at most max deep.
-func depthOK(b []byte, max int) bool {
-	depth := 0
-	for i := 0; i < len(b); {
-		switch b[i] {
-		case '"':
-			end, _, _ := skipString(b, i)
-			i = end
-			continue
-		case '{', '[':
-			depth++
-			if depth > max {
-				return false
-			}
-		case '}', ']':
-			depth--
-		}
-		i++
-	}
-	return true
 }
 
 // Keys a placeholder object is made of.
