@@ -297,7 +297,7 @@ func (b Broadcast) FetchSockets(ctx context.Context) ([]*SocketInfo, error) {
 
 // Details implements adapter.Describer.
 func (s *Socket) Details() adapter.SocketDetails {
-	return adapter.SocketDetails{ID: s.id, Handshake: s.handshake, Rooms: s.Rooms(), Data: s.Data()}
+	return adapter.SocketDetails{ID: s.id, Handshake: s.peekHandshake(), Rooms: s.Rooms(), Data: s.Data()}
 }
 
 // FetchSockets returns the sockets of the namespace.

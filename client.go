@@ -97,7 +97,7 @@ func (c *client) connect(name string, auth []byte) {
 		}
 	}
 	if auth == nil {
-		auth = []byte("{}")
+		auth = emptyAuth
 	}
 	if c.srv.closing.Load() {
 		c.writeConnectError(name, &ConnectError{Message: "Invalid namespace"})
@@ -182,6 +182,10 @@ func (c *client) join(ns *Namespace, auth []byte) {
 	c.mu.Unlock()
 	ns.connect(s)
 }
+
+// emptyAuth is the auth payload of a CONNECT without one, shared by every
+// such socket (Handshake's callers must not modify it).
+var emptyAuth = []byte("{}")
 
 // queryAuth turns a v2 namespace query into an auth object.
 func queryAuth(query string) []byte {

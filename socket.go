@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dynamicio/dynamicio/adapter"
@@ -17,6 +18,10 @@ import (
 
 // Handshake describes how a socket connected: the first HTTP request of its
 // connection and the auth payload of its CONNECT.
+//
+// A socket builds its Handshake on the first call of Socket.Handshake (the
+// connection keeps the request compactly until then), so a socket nobody
+// asks about pays for no header map and no parsed query.
 type Handshake struct {
 	Header  http.Header
 	Time    time.Time // when the connection was opened
@@ -39,7 +44,8 @@ type Socket struct {
 	id        string
 	ns        *Namespace
 	client    *client
-	handshake Handshake
+	auth      json.RawMessage           // the CONNECT payload
+	handshake atomic.Pointer[Handshake] // built by the first Handshake call
 	ctx       context.Context
 	cancel    context.CancelFunc
 
@@ -70,22 +76,7 @@ type Socket struct {
 }
 
 func newSocket(ns *Namespace, c *client, auth json.RawMessage) *Socket {
-	hs := c.conn.Handshake()
-	s := &Socket{
-		ns:     ns,
-		client: c,
-		handshake: Handshake{
-			Header:  hs.Header,
-			Time:    hs.Time,
-			Address: hs.RemoteAddr,
-			XDomain: hs.Header.Get("Origin") != "",
-			Secure:  hs.Secure,
-			URL:     hs.URL,
-			Query:   hs.Query(),
-			Auth:    auth,
-		},
-		handlers: make(map[string]EventFunc),
-	}
+	s := &Socket{ns: ns, client: c, auth: auth, handlers: make(map[string]EventFunc)}
 	switch {
 	case !c.v2():
 		s.id = newID()
@@ -128,7 +119,42 @@ func (s *Socket) ID() string { return s.id }
 func (s *Socket) Namespace() *Namespace { return s.ns }
 
 // Handshake returns how the socket connected. The caller must not modify it.
-func (s *Socket) Handshake() *Handshake { return &s.handshake }
+// The first call builds it from what the connection kept of its request
+// (parsing the header fields and the query); later calls return the same.
+func (s *Socket) Handshake() *Handshake {
+	if h := s.handshake.Load(); h != nil {
+		return h
+	}
+	h := s.buildHandshake()
+	if s.handshake.CompareAndSwap(nil, h) {
+		return h
+	}
+	return s.handshake.Load()
+}
+
+// peekHandshake returns the socket's Handshake without keeping it: the
+// built one if there is one, else a fresh copy, so that describing many
+// sockets (FetchSockets) does not make each of them hold its handshake.
+func (s *Socket) peekHandshake() Handshake {
+	if h := s.handshake.Load(); h != nil {
+		return *h
+	}
+	return *s.buildHandshake()
+}
+
+func (s *Socket) buildHandshake() *Handshake {
+	hs := s.client.conn.Handshake()
+	return &Handshake{
+		Header:  hs.Header(),
+		Time:    hs.Time,
+		Address: hs.RemoteAddr,
+		XDomain: hs.HeaderValue("Origin") != "",
+		Secure:  hs.Secure,
+		URL:     hs.URL,
+		Query:   hs.Query(),
+		Auth:    s.auth,
+	}
+}
 
 // Context returns a context that ends when the socket disconnects.
 func (s *Socket) Context() context.Context { return s.ctx }

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/dynamicio/dynamicio/engineio/packet"
 	"github.com/dynamicio/dynamicio/internal/websocket"
@@ -174,25 +173,14 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 		return
 	}
 	s := &Session{
-		srv:            srv,
-		id:             id,
-		tenant:         tenant,
-		protocol:       protocol,
-		supportsBinary: lastQuery(r.URL.RawQuery, "b64") == "",
-		transport:      transport,
-		delivering:     true, // until OnOpen returns; see open
-		done:           make(chan struct{}),
-		handshake: Handshake{
-			Header:     r.Header,
-			Host:       r.Host,
-			RemoteAddr: r.RemoteAddr,
-			URL:        r.RequestURI,
-			Secure:     r.TLS != nil,
-			Time:       time.Now(),
-		},
-	}
-	if s.handshake.URL == "" {
-		s.handshake.URL = r.URL.RequestURI()
+		srv:        srv,
+		id:         id,
+		tenant:     tenant,
+		protocol:   protocol,
+		transport:  transport,
+		delivering: true, // until OnOpen returns; see open
+		done:       make(chan struct{}),
+		handshake:  newHandshake(r),
 	}
 	s.recvMu.Lock() // until OnOpen returns: see Session.open
 	opened := false
