@@ -52,7 +52,7 @@ type Socket struct {
 	mu                sync.Mutex
 	connected         bool
 	closed            bool
-	handlers          map[string]EventFunc
+	handlers          smallMap[EventFunc]
 	anyHandlers       []func(e *Event)
 	onDisconnecting   []func(reason DisconnectReason)
 	onDisconnect      []func(reason DisconnectReason)
@@ -76,7 +76,7 @@ type Socket struct {
 }
 
 func newSocket(ns *Namespace, c *client, auth json.RawMessage) *Socket {
-	s := &Socket{ns: ns, client: c, auth: auth, handlers: make(map[string]EventFunc)}
+	s := &Socket{ns: ns, client: c, auth: auth}
 	switch {
 	case !c.v2():
 		s.id = newID()
@@ -208,7 +208,7 @@ func (s *Socket) isOpen() bool {
 // On registers the handler of an event; a later call replaces it.
 func (s *Socket) On(event string, h EventFunc) {
 	s.mu.Lock()
-	s.handlers[event] = h
+	s.handlers.set(event, h)
 	s.mu.Unlock()
 }
 
@@ -458,7 +458,7 @@ func (s *Socket) handle(e *Event) {
 		}
 	}
 	s.mu.Lock()
-	h := s.handlers[e.Name]
+	h, _ := s.handlers.get(e.Name)
 	s.mu.Unlock()
 	if h == nil || !connected {
 		return
