@@ -145,8 +145,9 @@ func (ns *Namespace) connect(s *Socket) {
 	ns.srv.wg.Add(1)
 	go func() {
 		defer ns.srv.wg.Done()
+		ctx := s.Context()
 		for _, m := range mws {
-			if err := m(s.ctx, s); err != nil {
+			if err := m(ctx, s); err != nil {
 				var ce *ConnectError
 				if !errors.As(err, &ce) {
 					ce = &ConnectError{Message: err.Error()}
@@ -181,15 +182,21 @@ func (ns *Namespace) doConnect(s *Socket) {
 		handlers = append(slices.Clip(handlers), p.onConnect...)
 		p.mu.RUnlock()
 	}
-	ns.adapter.AddAll(s, append([]string{s.id}, s.restoredRooms...)...)
+	if r := s.restored; r != nil {
+		ns.adapter.AddAll(s, append([]string{s.id}, r.rooms...)...)
+	} else {
+		ns.adapter.AddAll(s, s.id)
+	}
 	s.client.connectedSocket()
 	// A recovered socket gets what it missed before the CONNECT reply, as
 	// upstream does.
-	for _, m := range s.missed {
-		m.Namespace = ns.name
-		s.client.write(m, false)
+	if r := s.restored; r != nil {
+		for _, m := range r.missed {
+			m.Namespace = ns.name
+			s.client.write(m, false)
+		}
+		s.restored = nil
 	}
-	s.missed, s.restoredRooms = nil, nil
 	s.sendConnect()
 	s.dispatch(func() {
 		for _, fn := range handlers {

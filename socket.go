@@ -46,27 +46,21 @@ type Socket struct {
 	client    *client
 	auth      json.RawMessage           // the CONNECT payload
 	handshake atomic.Pointer[Handshake] // built by the first Handshake call
-	ctx       context.Context
-	cancel    context.CancelFunc
 
-	mu                sync.Mutex
-	connected         bool
-	closed            bool
-	handlers          smallMap[EventFunc]
-	anyHandlers       []func(e *Event)
-	onDisconnecting   []func(reason DisconnectReason)
-	onDisconnect      []func(reason DisconnectReason)
-	onError           []func(err error)
-	acks              map[uint64]chan *Args
-	data              any
-	packetMiddlewares []PacketMiddleware
-	anyOutgoing       []func(event string, args *Args)
+	mu        sync.Mutex
+	ctx       context.Context    // nil until first needed: see contextLocked
+	cancel    context.CancelFunc // nil once ended
+	connected bool
+	closed    bool
+	handlers  smallMap[EventFunc]
+	hooks     *socketHooks // nil until a listener of another kind is added
+	acks      map[uint64]chan *Args
+	data      any
 
 	// connection state recovery
-	pid           string
-	recovered     bool
-	restoredRooms []string         // set before connecting, then cleared
-	missed        []*parser.Packet // idem
+	pid       string
+	recovered bool
+	restored  *restoredState // set before connecting, then cleared
 
 	// the socket's event queue, run by a goroutine that exists while it
 	// has work
@@ -85,13 +79,12 @@ func newSocket(ns *Namespace, c *client, auth json.RawMessage) *Socket {
 	default:
 		s.id = ns.name + "#" + c.conn.ID()
 	}
-	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if ns.recov != nil {
 		s.pid = newID()
 		if pid, offset, ok := recoveryAuth(auth); ok {
 			if ss, missed := ns.recov.RestoreSession(pid, offset); ss != nil {
 				s.id, s.pid, s.data, s.recovered = ss.SID, ss.PID, ss.Data, true
-				s.restoredRooms, s.missed = ss.Rooms, missed
+				s.restored = &restoredState{rooms: ss.Rooms, missed: missed}
 			}
 		}
 	}
@@ -157,7 +150,44 @@ func (s *Socket) buildHandshake() *Handshake {
 }
 
 // Context returns a context that ends when the socket disconnects.
-func (s *Socket) Context() context.Context { return s.ctx }
+func (s *Socket) Context() context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.contextLocked()
+}
+
+// contextLocked returns the socket's context, creating it on first use: an
+// idle socket that no handler or middleware has run for keeps none (a
+// cancelable context is about 100 bytes). s.mu held.
+func (s *Socket) contextLocked() context.Context {
+	if s.ctx == nil {
+		s.ctx, s.cancel = context.WithCancel(context.Background())
+	}
+	return s.ctx
+}
+
+// endContext cancels the socket's context; a socket that never had one
+// gets one already canceled.
+func (s *Socket) endContext() {
+	s.mu.Lock()
+	cancel := s.cancel
+	if s.ctx == nil {
+		s.ctx = canceledContext
+	}
+	s.cancel = nil
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+// canceledContext is the context of a socket that ended before anyone
+// asked for its context.
+var canceledContext = func() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}()
 
 // Conn returns the underlying Engine.IO session (transport, protocol).
 func (s *Socket) Conn() *engineio.Session { return s.client.conn }
@@ -216,7 +246,8 @@ func (s *Socket) On(event string, h EventFunc) {
 // event's own handler.
 func (s *Socket) OnAny(fn func(e *Event)) {
 	s.mu.Lock()
-	s.anyHandlers = append(s.anyHandlers, fn)
+	h := s.addHooksLocked()
+	h.anyHandlers = append(h.anyHandlers, fn)
 	s.mu.Unlock()
 }
 
@@ -224,14 +255,16 @@ func (s *Socket) OnAny(fn func(e *Event)) {
 // leave: it is still in its rooms.
 func (s *Socket) OnDisconnecting(fn func(reason DisconnectReason)) {
 	s.mu.Lock()
-	s.onDisconnecting = append(s.onDisconnecting, fn)
+	h := s.addHooksLocked()
+	h.onDisconnecting = append(h.onDisconnecting, fn)
 	s.mu.Unlock()
 }
 
 // OnDisconnect registers a handler called once the socket has left.
 func (s *Socket) OnDisconnect(fn func(reason DisconnectReason)) {
 	s.mu.Lock()
-	s.onDisconnect = append(s.onDisconnect, fn)
+	h := s.addHooksLocked()
+	h.onDisconnect = append(h.onDisconnect, fn)
 	s.mu.Unlock()
 }
 
@@ -239,7 +272,8 @@ func (s *Socket) OnDisconnect(fn func(reason DisconnectReason)) {
 // handlers. Without one they are logged.
 func (s *Socket) OnError(fn func(err error)) {
 	s.mu.Lock()
-	s.onError = append(s.onError, fn)
+	h := s.addHooksLocked()
+	h.onError = append(h.onError, fn)
 	s.mu.Unlock()
 }
 
@@ -397,7 +431,7 @@ func (s *Socket) refuse(e *ConnectError) {
 	}
 	s.ns.adapter.DelAll(s.id) // rooms joined in middlewares
 	s.client.remove(s)
-	s.cancel()
+	s.endContext()
 	s.client.writeConnectError(s.ns.name, e)
 }
 
@@ -444,15 +478,16 @@ func (s *Socket) onEvent(p *parser.Packet) {
 // handle runs the handlers of an event (on the socket's event goroutine).
 func (s *Socket) handle(e *Event) {
 	s.mu.Lock()
-	anys := s.anyHandlers
-	mws := s.packetMiddlewares
+	anys := s.hooksLocked().anyHandlers
+	mws := s.hooksLocked().packetMiddlewares
 	connected := s.connected
+	ctx := s.contextLocked()
 	s.mu.Unlock()
 	for _, fn := range anys {
 		fn(e)
 	}
 	for _, m := range mws {
-		if err := m(s.ctx, e); err != nil {
+		if err := m(ctx, e); err != nil {
 			s.reportError(err)
 			return
 		}
@@ -463,14 +498,14 @@ func (s *Socket) handle(e *Event) {
 	if h == nil || !connected {
 		return
 	}
-	if err := h(s.ctx, e); err != nil {
+	if err := h(ctx, e); err != nil {
 		s.reportError(err)
 	}
 }
 
 func (s *Socket) reportError(err error) {
 	s.mu.Lock()
-	fns := s.onError
+	fns := s.hooksLocked().onError
 	s.mu.Unlock()
 	if len(fns) == 0 {
 		s.ns.srv.cfg.Logger.Warn("dynamicio: event handler failed", "socket", s.id, "err", err)
@@ -544,14 +579,14 @@ func (s *Socket) closeWith(reason DisconnectReason, notify bool) {
 	s.client.remove(s)
 	if !wasConnected {
 		s.ns.adapter.DelAll(s.id)
-		s.cancel()
+		s.endContext()
 		return
 	}
 	// Always queued, even past the cap: the disconnect must run.
 	s.qmu.Lock()
 	s.queue = append(s.queue, func() {
 		s.mu.Lock()
-		before, after := s.onDisconnecting, s.onDisconnect
+		before, after := s.hooksLocked().onDisconnecting, s.hooksLocked().onDisconnect
 		s.mu.Unlock()
 		for _, fn := range before {
 			fn(reason)
@@ -564,8 +599,46 @@ func (s *Socket) closeWith(reason DisconnectReason, notify bool) {
 		for _, fn := range after {
 			fn(reason)
 		}
-		s.cancel()
+		s.endContext()
 	})
 	s.startLocked()
 	s.qmu.Unlock()
+}
+
+// socketHooks holds the listeners a socket may have besides its event
+// handlers. Most sockets have none, so a Socket keeps only a pointer,
+// allocated by the first registration: 136 bytes less per idle socket.
+type socketHooks struct {
+	anyHandlers       []func(e *Event)
+	onDisconnecting   []func(reason DisconnectReason)
+	onDisconnect      []func(reason DisconnectReason)
+	onError           []func(err error)
+	packetMiddlewares []PacketMiddleware
+	anyOutgoing       []func(event string, args *Args)
+}
+
+// noHooks is what hooksLocked returns for a socket without any.
+var noHooks socketHooks
+
+// hooksLocked returns the socket's listeners, to read; s.mu held.
+func (s *Socket) hooksLocked() *socketHooks {
+	if s.hooks == nil {
+		return &noHooks
+	}
+	return s.hooks
+}
+
+// addHooksLocked returns the socket's listeners, to add one; s.mu held.
+func (s *Socket) addHooksLocked() *socketHooks {
+	if s.hooks == nil {
+		s.hooks = new(socketHooks)
+	}
+	return s.hooks
+}
+
+// restoredState is what connection state recovery gives a socket before
+// it connects: its rooms and the packets it missed.
+type restoredState struct {
+	rooms  []string
+	missed []*parser.Packet
 }
