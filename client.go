@@ -23,8 +23,8 @@ type client struct {
 	sockets   smallMap[*Socket] // by namespace, connecting ones included (nil: a name being resolved)
 	connected bool              // some namespace connected: no connect timeout
 	closed    bool
-	created   int // namespaces this connection created (guarded by srv.mu)
-	creating  int // CONNECTs to names not live yet, being resolved (guarded by mu)
+	created   int32 // namespaces this connection created (guarded by srv.mu)
+	creating  int32 // CONNECTs to names not live yet, being resolved (guarded by mu)
 	timer     *time.Timer
 }
 
@@ -130,7 +130,7 @@ func (c *client) connect(name string, auth []byte) {
 		c.mu.Unlock()
 		return
 	}
-	if c.creating >= c.srv.cfg.MaxNamespacesPerConnection {
+	if int(c.creating) >= c.srv.cfg.MaxNamespacesPerConnection {
 		c.mu.Unlock()
 		c.writeConnectError(name, &ConnectError{Message: "Too many namespaces"})
 		return

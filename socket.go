@@ -52,21 +52,21 @@ type Socket struct {
 	cancel    context.CancelFunc // nil once ended
 	connected bool
 	closed    bool
+	recovered bool // set before the socket is shared (connection state recovery)
+	running   bool // guarded by qmu: the event goroutine runs (here, with the other flags, to save a word)
 	handlers  smallMap[EventFunc]
 	hooks     *socketHooks // nil until a listener of another kind is added
 	acks      map[uint64]chan *Args
 	data      any
 
 	// connection state recovery
-	pid       string
-	recovered bool
-	restored  *restoredState // set before connecting, then cleared
+	pid      string
+	restored *restoredState // set before connecting, then cleared
 
 	// the socket's event queue, run by a goroutine that exists while it
-	// has work
-	qmu     sync.Mutex
-	queue   []func()
-	running bool
+	// has work (running, above)
+	qmu   sync.Mutex
+	queue []func()
 }
 
 func newSocket(ns *Namespace, c *client, auth json.RawMessage) *Socket {

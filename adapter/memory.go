@@ -209,13 +209,17 @@ type roomShard struct {
 	index sync.Map
 }
 
-// entry is a registered socket.
+// entry is a registered socket: its member fields, flattened so that dead
+// fits in slot's padding (64 bytes, not 80, per socket).
 type entry struct {
-	member
+	s     Socket
+	slot  uint32
+	dead  bool // guarded by mu; set once DelAll has run
 	mu    sync.Mutex
 	rooms roomSet // guarded by mu
-	dead  bool    // guarded by mu; set once DelAll has run
 }
+
+func (e *entry) member() member { return member{s: e.s, slot: e.slot} }
 
 // roomSet is the set of rooms of a socket: a slice while it is small, as
 // it nearly always is (a few rooms, a quarter of the memory of a map), and
@@ -364,7 +368,7 @@ func (m *Memory) allSnapshot() *snapshot {
 		sh := &m.sockets[i]
 		sh.mu.Lock()
 		for _, e := range sh.m {
-			s.members = append(s.members, e.member)
+			s.members = append(s.members, e.member())
 		}
 		sh.mu.Unlock()
 	}
@@ -396,7 +400,7 @@ func (m *Memory) register(s Socket, id string) *entry {
 			local = sh.next
 			sh.next++
 		}
-		e = &entry{member: member{s: s, slot: local*uint32(len(m.sockets)) + i}}
+		e = &entry{s: s, slot: local*uint32(len(m.sockets)) + i}
 		if sh.m == nil {
 			sh.m = make(map[string]*entry)
 		}
@@ -442,7 +446,7 @@ func (m *Memory) joinLocked(e *entry, id string, rooms []string, ev *events) {
 		if created {
 			r = &room{}
 		}
-		r.add(e.member)
+		r.add(e.member())
 		m.changed(r)
 		if created {
 			sh.index.Store(name, r)
