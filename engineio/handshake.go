@@ -16,8 +16,9 @@ import (
 //
 // The header fields are kept in one compact string rather than an
 // http.Header (a map, a slice and a string per field: most of what an idle
-// session would otherwise keep of its request); Header, HeaderValue and
-// HeaderFields read them on demand.
+// session would otherwise keep of its request), in the same allocation as
+// Host, RemoteAddr and URL; Header, HeaderValue and HeaderFields read them
+// on demand.
 type Handshake struct {
 	Host       string
 	RemoteAddr string
@@ -33,53 +34,86 @@ type Handshake struct {
 	// rather than in Session, where it would take a word of its own.)
 	supportsBinary bool
 
-	// header holds the fields of the request's http.Header, each
-	// name/value pair as uvarint(len(name)) name uvarint(len(value)) value.
-	// Lengths, not separators: a value a middleware set may hold any byte.
+	// header holds the fields of the request's http.Header, one
+	// name/value pair after the other: the name as uvarint(i) for
+	// commonHeaders[i], or as uvarint(len(commonHeaders)+len(name)) and the
+	// name; then uvarint(len(value)) and the value. Lengths, not
+	// separators: a value a middleware set may hold any byte.
 	header string
 }
 
-// newHandshake returns what a session keeps of its handshake request r.
-func newHandshake(r *http.Request) Handshake {
-	h := Handshake{
-		Host:       r.Host,
-		RemoteAddr: r.RemoteAddr,
-		URL:        r.RequestURI,
-		Secure:     r.TLS != nil,
-		Time:       time.Now(),
-		header:     compactHeader(r.Header),
-
-		supportsBinary: lastQuery(r.URL.RawQuery, "b64") == "",
-	}
-	if h.URL == "" && r.URL != nil {
-		h.URL = r.URL.RequestURI()
-	}
-	return h
+// commonHeaders are header names (canonical, as net/http keys them) that
+// the compact form writes as one byte: those of WebSocket handshakes and of
+// browsers' requests.
+var commonHeaders = [...]string{
+	"Accept", "Accept-Charset", "Accept-Encoding", "Accept-Language", "Authorization",
+	"Cache-Control", "Connection", "Content-Length", "Content-Type", "Cookie", "Dnt",
+	"Forwarded", "Host", "If-None-Match", "Origin", "Pragma", "Priority", "Referer",
+	"Sec-Ch-Ua", "Sec-Ch-Ua-Mobile", "Sec-Ch-Ua-Platform", "Sec-Fetch-Dest",
+	"Sec-Fetch-Mode", "Sec-Fetch-Site", "Sec-Websocket-Extensions", "Sec-Websocket-Key",
+	"Sec-Websocket-Protocol", "Sec-Websocket-Version", "Te", "Upgrade", "User-Agent", "Via",
+	"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-Ip", "X-Requested-With",
 }
 
-// compactHeader encodes h in one allocation; see Handshake.header.
-func compactHeader(h http.Header) string {
-	n := 0
-	for k, vs := range h {
-		for _, v := range vs {
-			n += uvarintLen(len(k)) + len(k) + uvarintLen(len(v)) + len(v)
-		}
+var commonHeaderIndex = func() map[string]int {
+	m := make(map[string]int, len(commonHeaders))
+	for i, k := range commonHeaders {
+		m[k] = i
 	}
-	if n == 0 {
-		return ""
+	return m
+}()
+
+// newHandshake returns what a session keeps of its handshake request r.
+func newHandshake(r *http.Request) Handshake {
+	uri := r.RequestURI
+	if uri == "" && r.URL != nil {
+		uri = r.URL.RequestURI()
+	}
+	// One allocation: URL, Host, RemoteAddr, then the header fields.
+	n := len(uri) + len(r.Host) + len(r.RemoteAddr)
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += nameLen(k) + uvarintLen(len(v)) + len(v)
+		}
 	}
 	var b strings.Builder
 	b.Grow(n)
+	b.WriteString(uri)
+	b.WriteString(r.Host)
+	b.WriteString(r.RemoteAddr)
 	var tmp [binary.MaxVarintLen64]byte
-	for k, vs := range h {
+	for k, vs := range r.Header {
 		for _, v := range vs {
-			b.Write(binary.AppendUvarint(tmp[:0], uint64(len(k))))
-			b.WriteString(k)
+			if i, ok := commonHeaderIndex[k]; ok {
+				b.Write(binary.AppendUvarint(tmp[:0], uint64(i)))
+			} else {
+				b.Write(binary.AppendUvarint(tmp[:0], uint64(len(commonHeaders)+len(k))))
+				b.WriteString(k)
+			}
 			b.Write(binary.AppendUvarint(tmp[:0], uint64(len(v))))
 			b.WriteString(v)
 		}
 	}
-	return b.String()
+	all := b.String()
+	u, h, a := len(uri), len(uri)+len(r.Host), len(uri)+len(r.Host)+len(r.RemoteAddr)
+	return Handshake{
+		URL:        all[:u],
+		Host:       all[u:h],
+		RemoteAddr: all[h:a],
+		Secure:     r.TLS != nil,
+		Time:       time.Now(),
+		header:     all[a:],
+
+		supportsBinary: lastQuery(r.URL.RawQuery, "b64") == "",
+	}
+}
+
+// nameLen is the length of header name k in the compact form.
+func nameLen(k string) int {
+	if _, ok := commonHeaderIndex[k]; ok {
+		return 1 // fewer than 128 common names
+	}
+	return uvarintLen(len(commonHeaders)+len(k)) + len(k)
 }
 
 // uvarintLen is the length of the uvarint encoding of n.
@@ -99,7 +133,7 @@ func (h *Handshake) HeaderFields() iter.Seq2[string, string] {
 		rest := h.header
 		for rest != "" {
 			var name, value string
-			name, rest = cutField(rest)
+			name, rest = cutName(rest)
 			value, rest = cutField(rest)
 			if !yield(name, value) {
 				return
@@ -108,11 +142,27 @@ func (h *Handshake) HeaderFields() iter.Seq2[string, string] {
 	}
 }
 
+// cutName splits a header name off the front of s.
+func cutName(s string) (name, rest string) {
+	t, w := uvarint(s)
+	if w <= 0 {
+		return "", "" // cannot happen: newHandshake wrote s
+	}
+	if t < uint64(len(commonHeaders)) {
+		return commonHeaders[t], s[w:]
+	}
+	n := t - uint64(len(commonHeaders))
+	if n > uint64(len(s)-w) {
+		return "", ""
+	}
+	return s[w : w+int(n)], s[w+int(n):]
+}
+
 // cutField splits a uvarint-prefixed string off the front of s.
 func cutField(s string) (field, rest string) {
 	n, w := uvarint(s)
 	if w <= 0 || n > uint64(len(s)-w) {
-		return "", "" // cannot happen: compactHeader wrote s
+		return "", "" // cannot happen: newHandshake wrote s
 	}
 	end := w + int(n)
 	return s[w:end], s[end:]

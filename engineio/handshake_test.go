@@ -15,12 +15,14 @@ import (
 func TestHandshakeHeaderRoundTrip(t *testing.T) {
 	r := httptest.NewRequest("GET", "/engine.io/?EIO=4&transport=polling&b64=1", nil)
 	r.Header = http.Header{
-		"Origin":        {"https://example.com"},
-		"Cookie":        {"a=1", "b=2"},
-		"X-Empty":       {""},
-		"X-Odd":         {"line\nbreak\r\n: not a field\x00\xff"},
-		"X-Long":        {strings.Repeat("v", 300)}, // a two-byte length
+		"Origin":                 {"https://example.com"},
+		"Cookie":                 {"a=1", "b=2"},
+		"X-Empty":                {""},
+		"X-Odd":                  {"line\nbreak\r\n: not a field\x00\xff"},
+		"X-Long":                 {strings.Repeat("v", 300)}, // a two-byte length
 		strings.Repeat("K", 200): {"long name"},
+		"User-Agent":             {"common name", "twice"},
+		"":                       {"empty name"},
 	}
 	h := newHandshake(r)
 	if got := h.Header(); !reflect.DeepEqual(got, r.Header) {
@@ -74,29 +76,36 @@ func TestHandshakeZeroValue(t *testing.T) {
 	}
 	r := httptest.NewRequest("GET", "/engine.io/?EIO=4", nil)
 	r.Header = http.Header{}
-	if h := newHandshake(r); h.header != "" || !h.supportsBinary {
+	if h := newHandshake(r); h.header != "" || !h.supportsBinary || h.URL != "/engine.io/?EIO=4" {
 		t.Errorf("no header: header %q, supportsBinary %v", h.header, h.supportsBinary)
 	}
 }
 
-// TestHandshakeHeaderCompact: the kept form is one string of about the
-// size of the fields, not a map.
-func TestHandshakeHeaderCompact(t *testing.T) {
-	r := httptest.NewRequest("GET", "/engine.io/?EIO=4", nil)
-	r.Header = http.Header{"Origin": {"https://example.com"}, "Cookie": {"a=1", "b=2"}}
-	size := 0
-	for k, vs := range r.Header {
-		for _, v := range vs {
-			size += 2 + len(k) + len(v)
+// TestHandshakeCompact: a session keeps its request in one allocation of
+// about the size of its fields, common header names taking one byte.
+func TestHandshakeCompact(t *testing.T) {
+	if len(commonHeaders) >= 128 {
+		t.Fatalf("%d common header names: nameLen assumes a one-byte index", len(commonHeaders))
+	}
+	for i, k := range commonHeaders {
+		if http.CanonicalHeaderKey(k) != k || commonHeaderIndex[k] != i {
+			t.Errorf("common header %q is not canonical or not indexed", k)
 		}
 	}
-	if h := newHandshake(r); len(h.header) != size {
-		t.Errorf("kept %d bytes, want %d", len(h.header), size)
-	}
-	if n := testing.AllocsPerRun(100, func() { _ = compactHeader(r.Header) }); n != 1 {
-		t.Errorf("compactHeader allocates %v times, want 1", n)
-	}
+	r := httptest.NewRequest("GET", "/engine.io/?EIO=4&transport=websocket", nil)
+	r.RemoteAddr = "192.0.2.1:1234"
+	r.Header = http.Header{"Origin": {"https://example.com"}, "Cookie": {"a=1", "b=2"}, "X-Custom": {"v"}}
 	h := newHandshake(r)
+	fields := 2 + 19 + 2*(2+3) + (1 + 8 + 1 + 1)
+	if got, want := len(h.URL)+len(h.Host)+len(h.RemoteAddr)+len(h.header), len(r.RequestURI)+len(r.Host)+len(r.RemoteAddr)+fields; got != want {
+		t.Errorf("kept %d bytes, want %d", got, want)
+	}
+	if h.URL != r.RequestURI || h.Host != r.Host || h.RemoteAddr != r.RemoteAddr {
+		t.Errorf("URL %q Host %q RemoteAddr %q", h.URL, h.Host, h.RemoteAddr)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = newHandshake(r) }); n != 1 {
+		t.Errorf("newHandshake allocates %v times, want 1", n)
+	}
 	if n := testing.AllocsPerRun(100, func() { _ = h.HeaderValue("Cookie") }); n != 0 {
 		t.Errorf("HeaderValue allocates %v times, want 0", n)
 	}
