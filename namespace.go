@@ -182,7 +182,7 @@ func (ns *Namespace) doConnect(s *Socket) {
 		handlers = append(slices.Clip(handlers), p.onConnect...)
 		p.mu.RUnlock()
 	}
-	if r := s.restored; r != nil {
+	if r := s.rec; r != nil && len(r.rooms) > 0 {
 		ns.adapter.AddAll(s, append([]string{s.id}, r.rooms...)...)
 	} else {
 		ns.adapter.AddAll(s, s.id)
@@ -190,12 +190,12 @@ func (ns *Namespace) doConnect(s *Socket) {
 	s.client.connectedSocket()
 	// A recovered socket gets what it missed before the CONNECT reply, as
 	// upstream does.
-	if r := s.restored; r != nil {
+	if r := s.rec; r != nil {
 		for _, m := range r.missed {
 			m.Namespace = ns.name
 			s.client.write(m, false)
 		}
-		s.restored = nil
+		r.rooms, r.missed = nil, nil
 	}
 	s.sendConnect()
 	s.dispatch(func() {

@@ -59,9 +59,8 @@ type Socket struct {
 	acks      map[uint64]chan *Args
 	data      any
 
-	// connection state recovery
-	pid      string
-	restored *restoredState // set before connecting, then cleared
+	// connection state recovery: nil without it
+	rec *socketRecovery
 
 	// the socket's event queue, run by a goroutine that exists while it
 	// has work (running, above)
@@ -80,11 +79,11 @@ func newSocket(ns *Namespace, c *client, auth json.RawMessage) *Socket {
 		s.id = ns.name + "#" + c.conn.ID()
 	}
 	if ns.recov != nil {
-		s.pid = newID()
+		s.rec = &socketRecovery{pid: newID()}
 		if pid, offset, ok := recoveryAuth(auth); ok {
 			if ss, missed := ns.recov.RestoreSession(pid, offset); ss != nil {
-				s.id, s.pid, s.data, s.recovered = ss.SID, ss.PID, ss.Data, true
-				s.restored = &restoredState{rooms: ss.Rooms, missed: missed}
+				s.id, s.data, s.recovered = ss.SID, ss.Data, true
+				s.rec = &socketRecovery{pid: ss.PID, rooms: ss.Rooms, missed: missed}
 			}
 		}
 	}
@@ -408,8 +407,8 @@ func (s *Socket) sendConnect() {
 	p := &parser.Packet{Type: parser.Connect, Namespace: s.ns.name}
 	if !s.client.v2() {
 		p.Data = append(append([]byte(`{"sid":`), quoteJSON(s.id)...), '}')
-		if s.pid != "" {
-			p.Data = append(append(append(p.Data[:len(p.Data)-1], `,"pid":`...), quoteJSON(s.pid)...), '}')
+		if s.rec != nil {
+			p.Data = append(append(append(p.Data[:len(p.Data)-1], `,"pid":`...), quoteJSON(s.rec.pid)...), '}')
 		}
 	}
 	s.client.write(p, false)
@@ -592,7 +591,7 @@ func (s *Socket) closeWith(reason DisconnectReason, notify bool) {
 			fn(reason)
 		}
 		if s.ns.recov != nil && recoverable(reason) {
-			s.ns.recov.PersistSession(&adapter.Session{SID: s.id, PID: s.pid, Rooms: s.Rooms(), Data: s.Data()})
+			s.ns.recov.PersistSession(&adapter.Session{SID: s.id, PID: s.rec.pid, Rooms: s.Rooms(), Data: s.Data()})
 		}
 		s.ns.adapter.DelAll(s.id)
 		s.ns.remove(s)
@@ -636,9 +635,12 @@ func (s *Socket) addHooksLocked() *socketHooks {
 	return s.hooks
 }
 
-// restoredState is what connection state recovery gives a socket before
-// it connects: its rooms and the packets it missed.
-type restoredState struct {
+// socketRecovery is a socket's connection state recovery: its private id
+// (pid), and what a restored socket gets back before it connects, its
+// rooms and the packets it missed (cleared then). Behind a pointer, so
+// sockets of namespaces without recovery pay 8 bytes for it.
+type socketRecovery struct {
+	pid    string
 	rooms  []string
 	missed []*parser.Packet
 }
