@@ -198,11 +198,21 @@ func (ns *Namespace) doConnect(s *Socket) {
 		r.rooms, r.missed = nil, nil
 	}
 	s.sendConnect()
-	s.dispatch(func() {
+	// The connection handlers go first in the socket's queue, which runs
+	// only from now on: a disconnect that raced this connect (its handlers
+	// are queued as soon as the socket counts as connected, above) or an
+	// event the reader got meanwhile (with middlewares, this runs on
+	// another goroutine) waits for them, so the handlers they register are
+	// not missed.
+	s.qmu.Lock()
+	s.queue = append([]func(){func() {
 		for _, fn := range handlers {
 			fn(s)
 		}
-	})
+	}}, s.queue...)
+	s.started = true
+	s.startLocked()
+	s.qmu.Unlock()
 }
 
 func (ns *Namespace) remove(s *Socket) {

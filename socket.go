@@ -54,6 +54,7 @@ type Socket struct {
 	closed    bool
 	recovered bool // set before the socket is shared (connection state recovery)
 	running   bool // guarded by qmu: the event goroutine runs (here, with the other flags, to save a word)
+	started   bool // guarded by qmu: the connection handlers are queued, the queue may run
 	handlers  smallMap[EventFunc]
 	hooks     *socketHooks // nil until a listener of another kind is added
 	acks      map[uint64]chan *Args
@@ -527,9 +528,10 @@ func (s *Socket) dispatch(f func()) bool {
 	return true
 }
 
-// startLocked starts the event goroutine unless it runs. s.qmu held.
+// startLocked starts the event goroutine unless it runs, or the socket's
+// connection handlers are not queued yet. s.qmu held.
 func (s *Socket) startLocked() {
-	if !s.running {
+	if !s.running && s.started {
 		s.running = true
 		s.ns.srv.wg.Add(1)
 		s.ns.srv.workers.run(s.run)

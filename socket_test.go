@@ -3,8 +3,11 @@ package dynamicio
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/dynamicio/dynamicio/adapter"
 )
 
 // TestSocketContext: the context handlers get is Socket.Context, alive in
@@ -100,5 +103,60 @@ func TestSocketListenersAllKinds(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatalf("no call %q", w)
 		}
+	}
+}
+
+// blockingAdapter holds AddAll, which a connecting socket calls after it
+// counts as connected and before its connection handlers are queued.
+type blockingAdapter struct {
+	*adapter.Memory
+	inWindow chan string // the id of the socket in AddAll
+	proceed  chan struct{}
+}
+
+func (a *blockingAdapter) AddAll(s adapter.Socket, rooms ...string) {
+	a.inWindow <- s.ID()
+	<-a.proceed
+	a.Memory.AddAll(s, rooms...)
+}
+
+// TestDisconnectRacingConnect: a socket disconnected while its connect is
+// being completed still runs its connection handlers first, and so the
+// OnDisconnect they register.
+func TestDisconnectRacingConnect(t *testing.T) {
+	t.Parallel()
+	ba := &blockingAdapter{inWindow: make(chan string, 1), proceed: make(chan struct{})}
+	srv, url := newTestServer(t, &Config{Adapter: func(ns adapter.Namespace) adapter.Adapter {
+		ba.Memory = adapter.New(ns).(*adapter.Memory)
+		return ba
+	}})
+	var order []string
+	var mu sync.Mutex
+	note := func(s string) { mu.Lock(); order = append(order, s); mu.Unlock() }
+	done := make(chan struct{})
+	srv.OnConnection(func(s *Socket) {
+		note("connection")
+		s.OnDisconnect(func(DisconnectReason) { note("disconnect"); close(done) })
+	})
+	c := dial(t, url)
+	c.send("0")
+	id := <-ba.inWindow
+	s := srv.Of("/").Socket(id)
+	if s == nil {
+		t.Fatal("the socket is not in its namespace yet")
+	}
+	s.Disconnect(false)
+	close(ba.proceed)
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		mu.Lock()
+		defer mu.Unlock()
+		t.Fatalf("OnDisconnect did not run; handlers ran: %q", order)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(order) != 2 || order[0] != "connection" {
+		t.Errorf("order = %q, want connection, disconnect", order)
 	}
 }
