@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // TestHandshakeHeaderRoundTrip: what Header returns is the request's
@@ -147,5 +148,26 @@ func TestSessionHandshakeHeaders(t *testing.T) {
 	}
 	if !maps.EqualFunc(hd, sess.Handshake().Header(), slices.Equal) {
 		t.Error("two Header calls differ")
+	}
+}
+
+// TestSessionKeepsNoRequestBytes: the session's transport name is the
+// constant, not a substring of the request line, which it would keep.
+func TestSessionKeepsNoRequestBytes(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, conformanceConfig())
+	o := s.handshake()
+	s.h.next("open")
+	c := s.dial("EIO=4&transport=websocket", nil)
+	_, p := c.read()
+	s.h.next("open")
+	for id, want := range map[string]string{o.SID: TransportPolling, parseOpen(t, p).SID: TransportWebSocket} {
+		sess := s.eng.Session(id)
+		if sess == nil {
+			t.Fatalf("no session %s", id)
+		}
+		if got := sess.Transport(); got != want || unsafe.StringData(got) != unsafe.StringData(want) {
+			t.Errorf("transport %q is not the constant %q", got, want)
+		}
 	}
 }

@@ -172,6 +172,13 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 		srv.refuse(w, r, &RequestError{Code: CodeBadRequest, Context: "ID_GENERATION_ERROR"}, transport == TransportWebSocket)
 		return
 	}
+	// transport is a substring of the request line (lastQuery does not
+	// copy): the session keeps the constant, not 64 bytes of request.
+	if transport == TransportWebSocket {
+		transport = TransportWebSocket
+	} else {
+		transport = TransportPolling
+	}
 	s := &Session{
 		srv:        srv,
 		id:         id,
