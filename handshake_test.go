@@ -23,15 +23,7 @@ func TestSocketHandshake(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	hdr := http.Header{"Origin": {strings.Replace(strings.Split(u, "/socket.io")[0], "ws", "http", 1)}, "X-Token": {"abc"}, "Cookie": {"a=1", "b=2"}}
-	conn, rd, _, _, err := websocket.Dial(ctx, u+"&token=q1&token=q2&lang=fr", websocket.DialConfig{Header: hdr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &rawClient{t: t, conn: conn, rd: rd}
-	t.Cleanup(func() { conn.Close() })
-	if _, p := c.next(); !strings.HasPrefix(p, "0{") {
-		t.Fatalf("open packet = %q", p)
-	}
+	c := dialConfig(t, u+"&token=q1&token=q2&lang=fr", websocket.DialConfig{Header: hdr})
 	c.send(`0{"k":"v"}`)
 	s := <-got
 
