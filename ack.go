@@ -297,7 +297,7 @@ func (b Broadcast) FetchSockets(ctx context.Context) ([]*SocketInfo, error) {
 
 // Details implements adapter.Describer.
 func (s *Socket) Details() adapter.SocketDetails {
-	return adapter.SocketDetails{ID: s.id, Handshake: s.handshake, Rooms: s.Rooms(), Data: s.Data()}
+	return adapter.SocketDetails{ID: s.id, Handshake: s.peekHandshake(), Rooms: s.Rooms(), Data: s.Data()}
 }
 
 // FetchSockets returns the sockets of the namespace.
@@ -313,7 +313,8 @@ type PacketMiddleware func(ctx context.Context, e *Event) error
 // Use adds a per-event middleware to the socket.
 func (s *Socket) Use(m PacketMiddleware) {
 	s.mu.Lock()
-	s.packetMiddlewares = append(s.packetMiddlewares, m)
+	h := s.addHooksLocked()
+	h.packetMiddlewares = append(h.packetMiddlewares, m)
 	s.mu.Unlock()
 }
 
@@ -321,14 +322,15 @@ func (s *Socket) Use(m PacketMiddleware) {
 // socket, directly or by a broadcast, with the event's name and arguments.
 func (s *Socket) OnAnyOutgoing(fn func(event string, args *Args)) {
 	s.mu.Lock()
-	s.anyOutgoing = append(s.anyOutgoing, fn)
+	h := s.addHooksLocked()
+	h.anyOutgoing = append(h.anyOutgoing, fn)
 	s.mu.Unlock()
 }
 
 // notifyOutgoing tells the outgoing listeners about an event packet.
 func (s *Socket) notifyOutgoing(p *parser.Packet) {
 	s.mu.Lock()
-	fns := s.anyOutgoing
+	fns := s.hooksLocked().anyOutgoing
 	s.mu.Unlock()
 	if len(fns) == 0 || p.Type != parser.Event {
 		return

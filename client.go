@@ -20,20 +20,19 @@ type client struct {
 	dec  parser.Decoder // used by the reading goroutine only
 
 	mu        sync.Mutex
-	sockets   map[string]*Socket // by namespace, connecting ones included
-	connected bool               // some namespace connected: no connect timeout
+	sockets   smallMap[*Socket] // by namespace, connecting ones included (nil: a name being resolved)
+	connected bool              // some namespace connected: no connect timeout
 	closed    bool
-	created   int // namespaces this connection created (guarded by srv.mu)
-	creating  int // CONNECTs to names not live yet, being resolved (guarded by mu)
+	created   int32 // namespaces this connection created (guarded by srv.mu)
+	creating  int32 // CONNECTs to names not live yet, being resolved (guarded by mu)
 	timer     *time.Timer
 }
 
 func newClient(srv *Server, conn *engineio.Session) *client {
 	return &client{
-		srv:     srv,
-		conn:    conn,
-		dec:     srv.cfg.Parser.NewDecoder(parser.DecoderOptions{MaxAttachments: srv.cfg.MaxAttachments}),
-		sockets: make(map[string]*Socket),
+		srv:  srv,
+		conn: conn,
+		dec:  srv.cfg.Parser.NewDecoder(parser.DecoderOptions{MaxAttachments: srv.cfg.MaxAttachments}),
 	}
 }
 
@@ -73,7 +72,7 @@ func (c *client) onMessage(binary bool, data []byte) {
 		return // waiting for attachments
 	}
 	c.mu.Lock()
-	s, known := c.sockets[p.Namespace]
+	s, known := c.sockets.get(p.Namespace)
 	c.mu.Unlock()
 	switch {
 	case p.Type == parser.Connect && !known:
@@ -97,7 +96,7 @@ func (c *client) connect(name string, auth []byte) {
 		}
 	}
 	if auth == nil {
-		auth = []byte("{}")
+		auth = emptyAuth
 	}
 	if c.srv.closing.Load() {
 		c.writeConnectError(name, &ConnectError{Message: "Invalid namespace"})
@@ -131,13 +130,13 @@ func (c *client) connect(name string, auth []byte) {
 		c.mu.Unlock()
 		return
 	}
-	if c.creating >= c.srv.cfg.MaxNamespacesPerConnection {
+	if int(c.creating) >= c.srv.cfg.MaxNamespacesPerConnection {
 		c.mu.Unlock()
 		c.writeConnectError(name, &ConnectError{Message: "Too many namespaces"})
 		return
 	}
 	c.creating++
-	c.sockets[name] = nil
+	c.sockets.set(name, nil)
 	c.mu.Unlock()
 	c.srv.wg.Add(1)
 	go func() {
@@ -150,8 +149,8 @@ func (c *client) connect(name string, auth []byte) {
 		}
 		c.mu.Lock()
 		c.creating--
-		if c.sockets[name] == nil {
-			delete(c.sockets, name)
+		if s, _ := c.sockets.get(name); s == nil {
+			c.sockets.delete(name)
 		}
 		c.mu.Unlock()
 		switch {
@@ -178,10 +177,14 @@ func (c *client) join(ns *Namespace, auth []byte) {
 		ns.released()
 		return
 	}
-	c.sockets[name] = s
+	c.sockets.set(name, s)
 	c.mu.Unlock()
 	ns.connect(s)
 }
+
+// emptyAuth is the auth payload of a CONNECT without one, shared by every
+// such socket (Handshake's callers must not modify it).
+var emptyAuth = []byte("{}")
 
 // queryAuth turns a v2 namespace query into an auth object.
 func queryAuth(query string) []byte {
@@ -208,8 +211,8 @@ func (c *client) connectedSocket() {
 // remove forgets a socket.
 func (c *client) remove(s *Socket) {
 	c.mu.Lock()
-	if c.sockets[s.ns.name] == s {
-		delete(c.sockets, s.ns.name)
+	if cur, _ := c.sockets.get(s.ns.name); cur == s {
+		c.sockets.delete(s.ns.name)
 	}
 	c.mu.Unlock()
 }
@@ -242,12 +245,12 @@ func (c *client) liveSockets(markClosed bool) []*Socket {
 			c.timer = nil
 		}
 	}
-	socks := make([]*Socket, 0, len(c.sockets))
-	for _, s := range c.sockets {
+	socks := make([]*Socket, 0, c.sockets.len())
+	c.sockets.all(func(_ string, s *Socket) {
 		if s != nil {
 			socks = append(socks, s)
 		}
-	}
+	})
 	return socks
 }
 

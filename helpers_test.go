@@ -47,12 +47,18 @@ func dial(t *testing.T, url string) *rawClient {
 // dialHost dials with a Host header of host (the URL's when "").
 func dialHost(t *testing.T, url, host string) *rawClient {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
 	cfg := websocket.DialConfig{}
 	if host != "" {
 		cfg.Header = http.Header{"Host": {host}}
 	}
+	return dialConfig(t, url, cfg)
+}
+
+// dialConfig dials url with cfg and reads the open packet.
+func dialConfig(t *testing.T, url string, cfg websocket.DialConfig) *rawClient {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
 	conn, rd, _, _, err := websocket.Dial(ctx, url, cfg)
 	if err != nil {
 		t.Fatal(err)

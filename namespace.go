@@ -145,8 +145,9 @@ func (ns *Namespace) connect(s *Socket) {
 	ns.srv.wg.Add(1)
 	go func() {
 		defer ns.srv.wg.Done()
+		ctx := s.Context()
 		for _, m := range mws {
-			if err := m(s.ctx, s); err != nil {
+			if err := m(ctx, s); err != nil {
 				var ce *ConnectError
 				if !errors.As(err, &ce) {
 					ce = &ConnectError{Message: err.Error()}
@@ -181,21 +182,37 @@ func (ns *Namespace) doConnect(s *Socket) {
 		handlers = append(slices.Clip(handlers), p.onConnect...)
 		p.mu.RUnlock()
 	}
-	ns.adapter.AddAll(s, append([]string{s.id}, s.restoredRooms...)...)
+	if r := s.rec; r != nil && len(r.rooms) > 0 {
+		ns.adapter.AddAll(s, append([]string{s.id}, r.rooms...)...)
+	} else {
+		ns.adapter.AddAll(s, s.id)
+	}
 	s.client.connectedSocket()
 	// A recovered socket gets what it missed before the CONNECT reply, as
 	// upstream does.
-	for _, m := range s.missed {
-		m.Namespace = ns.name
-		s.client.write(m, false)
+	if r := s.rec; r != nil {
+		for _, m := range r.missed {
+			m.Namespace = ns.name
+			s.client.write(m, false)
+		}
+		r.rooms, r.missed = nil, nil
 	}
-	s.missed, s.restoredRooms = nil, nil
 	s.sendConnect()
-	s.dispatch(func() {
+	// The connection handlers go first in the socket's queue, which runs
+	// only from now on: a disconnect that raced this connect (its handlers
+	// are queued as soon as the socket counts as connected, above) or an
+	// event the reader got meanwhile (with middlewares, this runs on
+	// another goroutine) waits for them, so the handlers they register are
+	// not missed.
+	s.qmu.Lock()
+	s.queue = append([]queued{{f: func() {
 		for _, fn := range handlers {
 			fn(s)
 		}
-	})
+	}}}, s.queue...)
+	s.started = true
+	s.startLocked()
+	s.qmu.Unlock()
 }
 
 func (ns *Namespace) remove(s *Socket) {

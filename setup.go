@@ -220,7 +220,7 @@ func (srv *Server) checkLimitsLocked(c *client, host string) error {
 	cfg := &srv.cfg
 	if len(srv.nsps)+len(srv.creating) >= cfg.MaxNamespaces ||
 		srv.hostCounts[host] >= cfg.MaxNamespacesPerHost ||
-		c != nil && c.created >= cfg.MaxNamespacesPerConnection {
+		c != nil && int(c.created) >= cfg.MaxNamespacesPerConnection {
 		return errNamespaceLimit
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dynamicio/dynamicio/adapter"
@@ -17,6 +18,10 @@ import (
 
 // Handshake describes how a socket connected: the first HTTP request of its
 // connection and the auth payload of its CONNECT.
+//
+// A socket builds its Handshake on the first call of Socket.Handshake (the
+// connection keeps the request compactly until then), so a socket nobody
+// asks about pays for no header map and no parsed query.
 type Handshake struct {
 	Header  http.Header
 	Time    time.Time // when the connection was opened
@@ -39,53 +44,33 @@ type Socket struct {
 	id        string
 	ns        *Namespace
 	client    *client
-	handshake Handshake
-	ctx       context.Context
-	cancel    context.CancelFunc
+	auth      json.RawMessage           // the CONNECT payload
+	handshake atomic.Pointer[Handshake] // built by the first Handshake call
 
-	mu                sync.Mutex
-	connected         bool
-	closed            bool
-	handlers          map[string]EventFunc
-	anyHandlers       []func(e *Event)
-	onDisconnecting   []func(reason DisconnectReason)
-	onDisconnect      []func(reason DisconnectReason)
-	onError           []func(err error)
-	acks              map[uint64]chan *Args
-	data              any
-	packetMiddlewares []PacketMiddleware
-	anyOutgoing       []func(event string, args *Args)
+	mu        sync.Mutex
+	ctx       context.Context    // nil until first needed: see contextLocked
+	cancel    context.CancelFunc // nil once ended
+	connected bool
+	closed    bool
+	recovered bool // set before the socket is shared (connection state recovery)
+	running   bool // guarded by qmu: the event goroutine runs (here, with the other flags, to save a word)
+	started   bool // guarded by qmu: the connection handlers are queued, the queue may run
+	handlers  smallMap[EventFunc]
+	hooks     *socketHooks // nil until a listener of another kind is added
+	acks      map[uint64]chan *Args
+	data      any
 
-	// connection state recovery
-	pid           string
-	recovered     bool
-	restoredRooms []string         // set before connecting, then cleared
-	missed        []*parser.Packet // idem
+	// connection state recovery: nil without it
+	rec *socketRecovery
 
 	// the socket's event queue, run by a goroutine that exists while it
-	// has work
-	qmu     sync.Mutex
-	queue   []queued
-	running bool
+	// has work (running, above)
+	qmu   sync.Mutex
+	queue []queued
 }
 
 func newSocket(ns *Namespace, c *client, auth json.RawMessage) *Socket {
-	hs := c.conn.Handshake()
-	s := &Socket{
-		ns:     ns,
-		client: c,
-		handshake: Handshake{
-			Header:  hs.Header,
-			Time:    hs.Time,
-			Address: hs.RemoteAddr,
-			XDomain: hs.Header.Get("Origin") != "",
-			Secure:  hs.Secure,
-			URL:     hs.URL,
-			Query:   hs.Query(),
-			Auth:    auth,
-		},
-		handlers: make(map[string]EventFunc),
-	}
+	s := &Socket{ns: ns, client: c, auth: auth}
 	switch {
 	case !c.v2():
 		s.id = newID()
@@ -94,13 +79,12 @@ func newSocket(ns *Namespace, c *client, auth json.RawMessage) *Socket {
 	default:
 		s.id = ns.name + "#" + c.conn.ID()
 	}
-	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if ns.recov != nil {
-		s.pid = newID()
+		s.rec = &socketRecovery{pid: newID()}
 		if pid, offset, ok := recoveryAuth(auth); ok {
 			if ss, missed := ns.recov.RestoreSession(pid, offset); ss != nil {
-				s.id, s.pid, s.data, s.recovered = ss.SID, ss.PID, ss.Data, true
-				s.restoredRooms, s.missed = ss.Rooms, missed
+				s.id, s.data, s.recovered = ss.SID, ss.Data, true
+				s.rec = &socketRecovery{pid: ss.PID, rooms: ss.Rooms, missed: missed}
 			}
 		}
 	}
@@ -128,10 +112,82 @@ func (s *Socket) ID() string { return s.id }
 func (s *Socket) Namespace() *Namespace { return s.ns }
 
 // Handshake returns how the socket connected. The caller must not modify it.
-func (s *Socket) Handshake() *Handshake { return &s.handshake }
+// The first call builds it from what the connection kept of its request
+// (parsing the header fields and the query); later calls return the same.
+func (s *Socket) Handshake() *Handshake {
+	if h := s.handshake.Load(); h != nil {
+		return h
+	}
+	h := s.buildHandshake()
+	if s.handshake.CompareAndSwap(nil, h) {
+		return h
+	}
+	return s.handshake.Load()
+}
+
+// peekHandshake returns the socket's Handshake without keeping it: the
+// built one if there is one, else a fresh copy, so that describing many
+// sockets (FetchSockets) does not make each of them hold its handshake.
+func (s *Socket) peekHandshake() Handshake {
+	if h := s.handshake.Load(); h != nil {
+		return *h
+	}
+	return *s.buildHandshake()
+}
+
+func (s *Socket) buildHandshake() *Handshake {
+	hs := s.client.conn.Handshake()
+	return &Handshake{
+		Header:  hs.Header(),
+		Time:    hs.Time,
+		Address: hs.RemoteAddr,
+		XDomain: hs.HeaderValue("Origin") != "",
+		Secure:  hs.Secure,
+		URL:     hs.URL,
+		Query:   hs.Query(),
+		Auth:    s.auth,
+	}
+}
 
 // Context returns a context that ends when the socket disconnects.
-func (s *Socket) Context() context.Context { return s.ctx }
+func (s *Socket) Context() context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.contextLocked()
+}
+
+// contextLocked returns the socket's context, creating it on first use: an
+// idle socket that no handler or middleware has run for keeps none (a
+// cancelable context is about 100 bytes). s.mu held.
+func (s *Socket) contextLocked() context.Context {
+	if s.ctx == nil {
+		s.ctx, s.cancel = context.WithCancel(context.Background())
+	}
+	return s.ctx
+}
+
+// endContext cancels the socket's context; a socket that never had one
+// gets one already canceled.
+func (s *Socket) endContext() {
+	s.mu.Lock()
+	cancel := s.cancel
+	if s.ctx == nil {
+		s.ctx = canceledContext
+	}
+	s.cancel = nil
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+// canceledContext is the context of a socket that ended before anyone
+// asked for its context.
+var canceledContext = func() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}()
 
 // Conn returns the underlying Engine.IO session (transport, protocol).
 func (s *Socket) Conn() *engineio.Session { return s.client.conn }
@@ -182,7 +238,7 @@ func (s *Socket) isOpen() bool {
 // On registers the handler of an event; a later call replaces it.
 func (s *Socket) On(event string, h EventFunc) {
 	s.mu.Lock()
-	s.handlers[event] = h
+	s.handlers.set(event, h)
 	s.mu.Unlock()
 }
 
@@ -190,7 +246,8 @@ func (s *Socket) On(event string, h EventFunc) {
 // event's own handler.
 func (s *Socket) OnAny(fn func(e *Event)) {
 	s.mu.Lock()
-	s.anyHandlers = append(s.anyHandlers, fn)
+	h := s.addHooksLocked()
+	h.anyHandlers = append(h.anyHandlers, fn)
 	s.mu.Unlock()
 }
 
@@ -198,14 +255,16 @@ func (s *Socket) OnAny(fn func(e *Event)) {
 // leave: it is still in its rooms.
 func (s *Socket) OnDisconnecting(fn func(reason DisconnectReason)) {
 	s.mu.Lock()
-	s.onDisconnecting = append(s.onDisconnecting, fn)
+	h := s.addHooksLocked()
+	h.onDisconnecting = append(h.onDisconnecting, fn)
 	s.mu.Unlock()
 }
 
 // OnDisconnect registers a handler called once the socket has left.
 func (s *Socket) OnDisconnect(fn func(reason DisconnectReason)) {
 	s.mu.Lock()
-	s.onDisconnect = append(s.onDisconnect, fn)
+	h := s.addHooksLocked()
+	h.onDisconnect = append(h.onDisconnect, fn)
 	s.mu.Unlock()
 }
 
@@ -213,7 +272,8 @@ func (s *Socket) OnDisconnect(fn func(reason DisconnectReason)) {
 // handlers. Without one they are logged.
 func (s *Socket) OnError(fn func(err error)) {
 	s.mu.Lock()
-	s.onError = append(s.onError, fn)
+	h := s.addHooksLocked()
+	h.onError = append(h.onError, fn)
 	s.mu.Unlock()
 }
 
@@ -348,8 +408,8 @@ func (s *Socket) sendConnect() {
 	p := &parser.Packet{Type: parser.Connect, Namespace: s.ns.name}
 	if !s.client.v2() {
 		p.Data = append(append([]byte(`{"sid":`), quoteJSON(s.id)...), '}')
-		if s.pid != "" {
-			p.Data = append(append(append(p.Data[:len(p.Data)-1], `,"pid":`...), quoteJSON(s.pid)...), '}')
+		if s.rec != nil {
+			p.Data = append(append(append(p.Data[:len(p.Data)-1], `,"pid":`...), quoteJSON(s.rec.pid)...), '}')
 		}
 	}
 	s.client.write(p, false)
@@ -371,7 +431,7 @@ func (s *Socket) refuse(e *ConnectError) {
 	}
 	s.ns.adapter.DelAll(s.id) // rooms joined in middlewares
 	s.client.remove(s)
-	s.cancel()
+	s.endContext()
 	s.client.writeConnectError(s.ns.name, e)
 }
 
@@ -418,33 +478,34 @@ func (s *Socket) onEvent(p *parser.Packet) {
 // handle runs the handlers of an event (on the socket's event goroutine).
 func (s *Socket) handle(e *Event) {
 	s.mu.Lock()
-	anys := s.anyHandlers
-	mws := s.packetMiddlewares
+	anys := s.hooksLocked().anyHandlers
+	mws := s.hooksLocked().packetMiddlewares
 	connected := s.connected
+	ctx := s.contextLocked()
 	s.mu.Unlock()
 	for _, fn := range anys {
 		fn(e)
 	}
 	for _, m := range mws {
-		if err := m(s.ctx, e); err != nil {
+		if err := m(ctx, e); err != nil {
 			s.reportError(err)
 			return
 		}
 	}
 	s.mu.Lock()
-	h := s.handlers[e.Name]
+	h, _ := s.handlers.get(e.Name)
 	s.mu.Unlock()
 	if h == nil || !connected {
 		return
 	}
-	if err := h(s.ctx, e); err != nil {
+	if err := h(ctx, e); err != nil {
 		s.reportError(err)
 	}
 }
 
 func (s *Socket) reportError(err error) {
 	s.mu.Lock()
-	fns := s.onError
+	fns := s.hooksLocked().onError
 	s.mu.Unlock()
 	if len(fns) == 0 {
 		s.ns.srv.cfg.Logger.Warn("dynamicio: event handler failed", "socket", s.id, "err", err)
@@ -484,9 +545,10 @@ type queued struct {
 	f func()
 }
 
-// startLocked starts the event goroutine unless it runs. s.qmu held.
+// startLocked starts the event goroutine unless it runs, or the socket's
+// connection handlers are not queued yet. s.qmu held.
 func (s *Socket) startLocked() {
-	if !s.running {
+	if !s.running && s.started {
 		s.running = true
 		s.ns.srv.wg.Add(1)
 		s.ns.srv.workers.run(s)
@@ -539,28 +601,69 @@ func (s *Socket) closeWith(reason DisconnectReason, notify bool) {
 	s.client.remove(s)
 	if !wasConnected {
 		s.ns.adapter.DelAll(s.id)
-		s.cancel()
+		s.endContext()
 		return
 	}
 	// Always queued, even past the cap: the disconnect must run.
 	s.qmu.Lock()
 	s.queue = append(s.queue, queued{f: func() {
 		s.mu.Lock()
-		before, after := s.onDisconnecting, s.onDisconnect
+		before, after := s.hooksLocked().onDisconnecting, s.hooksLocked().onDisconnect
 		s.mu.Unlock()
 		for _, fn := range before {
 			fn(reason)
 		}
 		if s.ns.recov != nil && recoverable(reason) {
-			s.ns.recov.PersistSession(&adapter.Session{SID: s.id, PID: s.pid, Rooms: s.Rooms(), Data: s.Data()})
+			s.ns.recov.PersistSession(&adapter.Session{SID: s.id, PID: s.rec.pid, Rooms: s.Rooms(), Data: s.Data()})
 		}
 		s.ns.adapter.DelAll(s.id)
 		s.ns.remove(s)
 		for _, fn := range after {
 			fn(reason)
 		}
-		s.cancel()
+		s.endContext()
 	}})
 	s.startLocked()
 	s.qmu.Unlock()
+}
+
+// socketHooks holds the listeners a socket may have besides its event
+// handlers. Most sockets have none, so a Socket keeps only a pointer,
+// allocated by the first registration: 136 bytes less per idle socket.
+type socketHooks struct {
+	anyHandlers       []func(e *Event)
+	onDisconnecting   []func(reason DisconnectReason)
+	onDisconnect      []func(reason DisconnectReason)
+	onError           []func(err error)
+	packetMiddlewares []PacketMiddleware
+	anyOutgoing       []func(event string, args *Args)
+}
+
+// noHooks is what hooksLocked returns for a socket without any.
+var noHooks socketHooks
+
+// hooksLocked returns the socket's listeners, to read; s.mu held.
+func (s *Socket) hooksLocked() *socketHooks {
+	if s.hooks == nil {
+		return &noHooks
+	}
+	return s.hooks
+}
+
+// addHooksLocked returns the socket's listeners, to add one; s.mu held.
+func (s *Socket) addHooksLocked() *socketHooks {
+	if s.hooks == nil {
+		s.hooks = new(socketHooks)
+	}
+	return s.hooks
+}
+
+// socketRecovery is a socket's connection state recovery: its private id
+// (pid), and what a restored socket gets back before it connects, its
+// rooms and the packets it missed (cleared then). Behind a pointer, so
+// sockets of namespaces without recovery pay 8 bytes for it.
+type socketRecovery struct {
+	pid    string
+	rooms  []string
+	missed []*parser.Packet
 }

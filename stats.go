@@ -62,10 +62,10 @@ func (ns *Namespace) status(now time.Time) status.Namespace {
 		slices.Sort(rooms)
 		out.Sockets[i] = status.Socket{
 			ID:            s.id,
-			RemoteAddress: s.handshake.Address,
+			RemoteAddress: s.client.conn.Handshake().RemoteAddr,
 			Transport:     s.client.conn.Transport(),
 			Rooms:         rooms,
-			ConnectedAt:   s.handshake.Time,
+			ConnectedAt:   s.client.conn.Handshake().Time,
 		}
 	}
 	for _, room := range ns.adapter.Rooms() {

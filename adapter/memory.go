@@ -129,7 +129,9 @@ type snapshot struct {
 
 // room is a non-empty room. list holds its members densely, so that a
 // snapshot is one copy of it; index maps a member's slot to its position
-// in list. Both are guarded by the lock of the room's shard. snap is nil
+// in list, once the room has more than smallRoom members (below that a
+// scan of list is as fast, and an idle socket's own room does not pay for
+// a map). Both are guarded by the lock of the room's shard. snap is nil
 // when a join or leave made it stale.
 //
 // Members are keyed by slot, not id: a socket torn down by DelAll and a new
@@ -141,24 +143,56 @@ type room struct {
 	snap  atomic.Pointer[snapshot]
 }
 
+// smallRoom is the most members a room holds without an index.
+const smallRoom = 8
+
 // add adds x to r; the caller holds the shard lock and knows x is not in r.
 func (r *room) add(x member) {
-	r.index[x.slot] = int32(len(r.list))
+	switch {
+	case r.index != nil:
+		r.index[x.slot] = int32(len(r.list))
+	case len(r.list) == smallRoom:
+		r.index = make(map[uint32]int32, 2*smallRoom)
+		for i, m := range r.list {
+			r.index[m.slot] = int32(i)
+		}
+		r.index[x.slot] = int32(len(r.list))
+	}
 	r.list = append(r.list, x)
 }
 
+// find returns the position of the member of slot in list.
+func (r *room) find(slot uint32) (int32, bool) {
+	if r.index != nil {
+		i, ok := r.index[slot]
+		return i, ok
+	}
+	for i := range r.list {
+		if r.list[i].slot == slot {
+			return int32(i), true
+		}
+	}
+	return 0, false
+}
+
 // remove removes the member of slot from r and reports whether it was
-// there; the caller holds the shard lock.
+// there; the caller holds the shard lock. A room keeps its index once it
+// has one, so one that shrinks and grows around smallRoom does not rebuild
+// it every time.
 func (r *room) remove(slot uint32) bool {
-	i, ok := r.index[slot]
+	i, ok := r.find(slot)
 	if !ok {
 		return false
 	}
-	delete(r.index, slot)
 	last := len(r.list) - 1
+	if r.index != nil {
+		delete(r.index, slot)
+		if int(i) != last {
+			r.index[r.list[last].slot] = i
+		}
+	}
 	if int(i) != last {
 		r.list[i] = r.list[last]
-		r.index[r.list[i].slot] = i
 	}
 	r.list[last] = member{}
 	r.list = r.list[:last]
@@ -175,13 +209,17 @@ type roomShard struct {
 	index sync.Map
 }
 
-// entry is a registered socket.
+// entry is a registered socket: its member fields, flattened so that dead
+// fits in slot's padding (64 bytes, not 80, per socket).
 type entry struct {
-	member
+	s     Socket
+	slot  uint32
+	dead  bool // guarded by mu; set once DelAll has run
 	mu    sync.Mutex
 	rooms roomSet // guarded by mu
-	dead  bool    // guarded by mu; set once DelAll has run
 }
+
+func (e *entry) member() member { return member{s: e.s, slot: e.slot} }
 
 // roomSet is the set of rooms of a socket: a slice while it is small, as
 // it nearly always is (a few rooms, a quarter of the memory of a map), and
@@ -330,7 +368,7 @@ func (m *Memory) allSnapshot() *snapshot {
 		sh := &m.sockets[i]
 		sh.mu.Lock()
 		for _, e := range sh.m {
-			s.members = append(s.members, e.member)
+			s.members = append(s.members, e.member())
 		}
 		sh.mu.Unlock()
 	}
@@ -362,7 +400,7 @@ func (m *Memory) register(s Socket, id string) *entry {
 			local = sh.next
 			sh.next++
 		}
-		e = &entry{member: member{s: s, slot: local*uint32(len(m.sockets)) + i}}
+		e = &entry{s: s, slot: local*uint32(len(m.sockets)) + i}
 		if sh.m == nil {
 			sh.m = make(map[string]*entry)
 		}
@@ -406,9 +444,9 @@ func (m *Memory) joinLocked(e *entry, id string, rooms []string, ev *events) {
 		r := sh.lookup(name)
 		created := r == nil
 		if created {
-			r = &room{index: make(map[uint32]int32, 1)}
+			r = &room{}
 		}
-		r.add(e.member)
+		r.add(e.member())
 		m.changed(r)
 		if created {
 			sh.index.Store(name, r)

@@ -375,3 +375,56 @@ func TestRoomShrinks(t *testing.T) {
 		t.Errorf("Rooms() = %q, want none", r)
 	}
 }
+
+// TestRoomMembershipAcrossSizes joins and leaves a room in a shuffled order
+// while it grows past the size at which a room starts indexing its members
+// and shrinks again, checking the members and a broadcast after each step.
+func TestRoomMembershipAcrossSizes(t *testing.T) {
+	a := adapter.New(adaptertest.Namespace("/"))
+	ctx := context.Background()
+	var socks []*adaptertest.Recorder
+	for i := range 24 {
+		socks = append(socks, adaptertest.NewRecorder(fmt.Sprintf("s%02d", i)))
+	}
+	in := map[string]bool{}
+	check := func(step string) {
+		t.Helper()
+		var want []string
+		for id, ok := range in {
+			if ok {
+				want = append(want, id)
+			}
+		}
+		slices.Sort(want)
+		got := a.Sockets("r")
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Fatalf("%s: Sockets(r) = %q, want %q", step, got, want)
+		}
+		out := newOut()
+		must(t, a.Broadcast(ctx, out, adapter.Options{Rooms: []string{"r"}}))
+		for _, s := range socks {
+			if n, w := s.Count(out), in[s.ID()]; n != map[bool]int{true: 1}[w] {
+				t.Fatalf("%s: %s got the broadcast %d times (member: %v)", step, s.ID(), n, w)
+			}
+		}
+	}
+	// A fixed permutation-like walk: i*7 mod 24 visits every socket.
+	for round := range 3 {
+		for i := range socks {
+			s := socks[(i*7+round)%len(socks)]
+			a.AddAll(s, "r")
+			in[s.ID()] = true
+			check(fmt.Sprintf("round %d join %s", round, s.ID()))
+		}
+		for i := range socks {
+			s := socks[(i*5+round)%len(socks)]
+			if i%3 == round {
+				continue // some stay for the next round
+			}
+			a.Del(s.ID(), "r")
+			in[s.ID()] = false
+			check(fmt.Sprintf("round %d leave %s", round, s.ID()))
+		}
+	}
+}

@@ -119,7 +119,7 @@ func (s *Session) writePayload(w http.ResponseWriter, r *http.Request, pk []pack
 	switch {
 	case s.protocol == 4:
 		b = packet.AppendPayload(b, pk)
-	case s.supportsBinary && !isJSONP && packet.PayloadV3NeedsBinary(pk):
+	case s.handshake.supportsBinary && !isJSONP && packet.PayloadV3NeedsBinary(pk):
 		b = packet.AppendPayloadV3Binary(b, pk)
 		contentType = "application/octet-stream"
 	default:

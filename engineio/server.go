@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/dynamicio/dynamicio/engineio/packet"
 	"github.com/dynamicio/dynamicio/internal/websocket"
@@ -176,26 +175,22 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 		srv.refuse(w, r, &RequestError{Code: CodeBadRequest, Context: "ID_GENERATION_ERROR"}, transport == TransportWebSocket)
 		return
 	}
-	s := &Session{
-		srv:            srv,
-		id:             id,
-		tenant:         tenant,
-		protocol:       protocol,
-		supportsBinary: lastQuery(r.URL.RawQuery, "b64") == "",
-		transport:      transport,
-		delivering:     true, // until OnOpen returns; see open
-		done:           make(chan struct{}),
-		handshake: Handshake{
-			Header:     r.Header,
-			Host:       r.Host,
-			RemoteAddr: r.RemoteAddr,
-			URL:        r.RequestURI,
-			Secure:     r.TLS != nil,
-			Time:       time.Now(),
-		},
+	// transport is a substring of the request line (lastQuery does not
+	// copy): the session keeps the constant, not 64 bytes of request.
+	if transport == TransportWebSocket {
+		transport = TransportWebSocket
+	} else {
+		transport = TransportPolling
 	}
-	if s.handshake.URL == "" {
-		s.handshake.URL = r.URL.RequestURI()
+	s := &Session{
+		srv:        srv,
+		id:         id,
+		tenant:     tenant,
+		protocol:   protocol,
+		transport:  transport,
+		delivering: true, // until OnOpen returns; see open
+		done:       make(chan struct{}),
+		handshake:  newHandshake(r),
 	}
 	s.recvMu.Lock() // until OnOpen returns: see Session.open
 	opened := false

@@ -2,8 +2,6 @@ package engineio
 
 import (
 	"context"
-	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
@@ -30,30 +28,6 @@ type Handler interface {
 	// OnClose is called once when the session closes. err, when not nil,
 	// says more about the reason (a protocol violation, ErrSlowConsumer…).
 	OnClose(s *Session, reason CloseReason, err error)
-}
-
-// Handshake describes the request that opened a session. The engine keeps
-// this much of it, not the *http.Request, so an established session does
-// not hold on to the request or net/http's buffers.
-type Handshake struct {
-	Header     http.Header
-	Host       string
-	RemoteAddr string
-	// URL is the request URI of the handshake ("/engine.io/?EIO=4&…").
-	URL string
-	// Secure reports whether the handshake came over TLS.
-	Secure bool
-	// Time is when the handshake arrived.
-	Time time.Time
-}
-
-// Query parses the query string of the handshake URL.
-func (h *Handshake) Query() url.Values {
-	u, err := url.ParseRequestURI(h.URL)
-	if err != nil {
-		return url.Values{}
-	}
-	return u.Query()
 }
 
 type sessionState uint8
@@ -105,12 +79,11 @@ func (it *outItem) size() int {
 // never held with mu. Handler methods are called with no lock held but
 // recvMu (OnMessage), so a handler may call any Session method.
 type Session struct {
-	srv            *Server
-	id             string
-	tenant         string // Config.Tenant at the handshake; every request must match
-	protocol       int    // 3 or 4, fixed at the handshake
-	supportsBinary bool
-	handshake      Handshake
+	srv       *Server
+	id        string
+	tenant    string // Config.Tenant at the handshake; every request must match
+	protocol  int    // 3 or 4, fixed at the handshake
+	handshake Handshake
 
 	// recvMu serialises delivery to the Handler, across transports.
 	recvMu sync.Mutex

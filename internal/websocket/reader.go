@@ -85,8 +85,6 @@ type Reader struct {
 	maxMsg  int // MaxMessageSize
 	maxComp int // cap on the wire size of a compressed message
 	maxFrag int
-	server  bool
-	deflate bool
 
 	buf    []byte         // small[:], pool[:], or a primed slice larger than bufSize
 	pool   *[bufSize]byte // non-nil while a pooled buffer is borrowed
@@ -94,6 +92,9 @@ type Reader struct {
 	wpos   int            // end of buffered bytes in buf
 	srcErr error          // error returned by src, delivered when more bytes are needed
 	err    error          // sticky error returned by every later Next
+
+	server  bool
+	deflate bool
 
 	// fragmented message being reassembled
 	inMsg      bool
