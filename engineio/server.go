@@ -100,7 +100,7 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			srv.refuse(w, r, &RequestError{Code: CodeUnknownSID}, upgrade)
 			return
 		}
-		if protocolOf(q) != s.protocol {
+		if protocolOf(q) != int(s.protocol) {
 			// A session's protocol revision never changes (CVE-2026-102599).
 			srv.refuse(w, r, &RequestError{Code: CodeBadRequest, Context: "PROTOCOL_MISMATCH"}, upgrade)
 			return
@@ -186,10 +186,9 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 		srv:        srv,
 		id:         id,
 		tenant:     tenant,
-		protocol:   protocol,
+		protocol:   int8(protocol),
 		transport:  transport,
 		delivering: true, // until OnOpen returns; see open
-		done:       make(chan struct{}),
 		handshake:  newHandshake(r),
 	}
 	s.recvMu.Lock() // until OnOpen returns: see Session.open

@@ -82,7 +82,6 @@ type Session struct {
 	srv       *Server
 	id        string
 	tenant    string // Config.Tenant at the handshake; every request must match
-	protocol  int    // 3 or 4, fixed at the handshake
 	handshake Handshake
 
 	// recvMu serialises delivery to the Handler, across transports.
@@ -90,6 +89,7 @@ type Session struct {
 
 	mu         sync.Mutex
 	state      sessionState
+	protocol   int8   // 3 or 4, fixed at the handshake
 	transport  string // TransportPolling or TransportWebSocket
 	queue      []outItem
 	spare      []outItem // the previous batch, reused as the next queue
@@ -99,7 +99,7 @@ type Session struct {
 	notify     bool // OnClose is owed once delivering ends
 	reason     CloseReason
 	closeErr   error
-	done       chan struct{}
+	done       chan struct{} // see Done; nil until asked for
 
 	// polling
 	pollWaiting    bool          // a GET is waiting for packets
@@ -128,7 +128,7 @@ func (s *Session) ID() string { return s.id }
 func (s *Session) Tenant() string { return s.tenant }
 
 // Protocol returns the Engine.IO protocol revision of the session: 3 or 4.
-func (s *Session) Protocol() int { return s.protocol }
+func (s *Session) Protocol() int { return int(s.protocol) }
 
 // Handshake returns what the session kept of its handshake request. The
 // caller must not modify it.
@@ -142,7 +142,26 @@ func (s *Session) Transport() string {
 }
 
 // Done returns a channel closed when the session closes.
-func (s *Session) Done() <-chan struct{} { return s.done }
+func (s *Session) Done() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done == nil {
+		// Made on first use: most sessions never need one (96 bytes).
+		if s.state != stateOpen {
+			return closedChan
+		}
+		s.done = make(chan struct{})
+	}
+	return s.done
+}
+
+// closedChan is the Done channel of a session that closed before anyone
+// asked for it.
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
 
 // Context returns a context canceled when the session closes. It costs no
 // goroutine and no allocation beyond its small value.
@@ -151,15 +170,15 @@ func (s *Session) Context() context.Context { return sessionContext{s} }
 type sessionContext struct{ s *Session }
 
 func (sessionContext) Deadline() (time.Time, bool) { return time.Time{}, false }
-func (c sessionContext) Done() <-chan struct{}     { return c.s.done }
+func (c sessionContext) Done() <-chan struct{}     { return c.s.Done() }
 func (sessionContext) Value(any) any               { return nil }
 func (c sessionContext) Err() error {
-	select {
-	case <-c.s.done:
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	if c.s.state != stateOpen {
 		return context.Canceled
-	default:
-		return nil
 	}
+	return nil
 }
 
 // Write queues a message. The session keeps data; do not modify it
@@ -257,7 +276,9 @@ func (s *Session) takeLocked() []outItem {
 // large, so an idle session does not pin a big array. s.mu held.
 func (s *Session) recycleLocked(items []outItem) {
 	clear(items)
-	if cap(items) <= 64 && s.spare == nil {
+	// A lone item's slice is not kept: an idle session would hold it for
+	// good, and under load batches have more than one.
+	if len(items) > 1 && cap(items) <= 64 && s.spare == nil {
 		s.spare = items[:0]
 	}
 }
@@ -305,7 +326,9 @@ func (s *Session) closeWithCode(reason CloseReason, err error, mode closeMode, w
 		return
 	}
 	s.reason, s.closeErr = reason, err
-	close(s.done)
+	if s.done != nil {
+		close(s.done)
+	}
 	s.srv.wheel.cancel(s)
 	// A graceful close of a polling session whose client is mid-upgrade
 	// (its polling paused, no GET to answer) lets the upgrade finish and

@@ -91,7 +91,7 @@ func (s *Session) frameOf(it *outItem, t *wsTransport) []byte {
 		if t.deflate {
 			pmd = s.srv.cfg.PerMessageDeflate
 		}
-		return it.msg.wsFrame(s.protocol, t.supportsBinary, pmd)
+		return it.msg.wsFrame(int(s.protocol), t.supportsBinary, pmd)
 	case it.wsFrame != nil:
 		return it.wsFrame
 	}
