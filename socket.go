@@ -515,14 +515,8 @@ func (s *Socket) reportError(err error) {
 	}
 }
 
-// dispatch queues work for the socket's event goroutine, starting it if
-// idle. It returns false when the queue is full.
-func (s *Socket) dispatch(f func()) bool {
-	return s.push(queued{f: f})
-}
-
-// dispatchEvent queues an event for its handlers, like dispatch, without
-// a closure to allocate.
+// dispatchEvent queues an event for the socket's event goroutine,
+// starting it if idle. It returns false when the queue is full.
 func (s *Socket) dispatchEvent(e *Event) bool {
 	return s.push(queued{e: e})
 }
