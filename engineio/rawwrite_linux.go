@@ -17,7 +17,7 @@ import (
 // iovec is one buffer of a sendmsg.
 type iovec = unix.Iovec
 
-// maxIovecs is the most buffers one writev takes (IOV_MAX).
+// maxIovecs is the most buffers one sendmsg takes (IOV_MAX).
 const maxIovecs = 1024
 
 // rawConnOf returns the raw connection under c for non-blocking writes, or

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"os"
 	"syscall"
 	"time"
 	"unsafe"
@@ -151,12 +150,8 @@ func (s *Session) flushWS(t *wsTransport) {
 		}
 		s.mu.Unlock()
 
-		last := false
-		bufs = bufs[:0]
-		for i := range items {
-			bufs = append(bufs, s.frameOf(&items[i], t))
-			last = last || items[i].last
-		}
+		var last bool
+		bufs, _, last = s.framesOf(items, t, bufs[:0])
 		t.conn.SetWriteDeadline(time.Now().Add(s.srv.cfg.WriteTimeout))
 		out := bufs // WriteTo consumes its receiver
 		_, err := out.WriteTo(t.conn)
@@ -169,12 +164,7 @@ func (s *Session) flushWS(t *wsTransport) {
 		}
 		s.mu.Unlock()
 		if err != nil {
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				s.srv.slowConsumers.Add(1)
-				err = ErrSlowConsumer
-			}
-			s.closeWith(ReasonTransportError, err, closeAbort)
-			t.conn.Close()
+			s.failWrite(t, err)
 			return
 		}
 		if last {
@@ -183,6 +173,19 @@ func (s *Session) flushWS(t *wsTransport) {
 			return
 		}
 	}
+}
+
+// framesOf appends the wire frames of items to bufs; it also returns their
+// total size and whether the close frame is among them.
+func (s *Session) framesOf(items []outItem, t *wsTransport, bufs net.Buffers) (net.Buffers, int, bool) {
+	total, last := 0, false
+	for i := range items {
+		f := s.frameOf(&items[i], t)
+		bufs = append(bufs, f)
+		total += len(f)
+		last = last || items[i].last
+	}
+	return bufs, total, last
 }
 
 // readWS is the one goroutine reading a WebSocket. For an upgrade it first

@@ -115,15 +115,7 @@ func (s *Session) writePass(w *writer) {
 	}
 	s.mu.Unlock()
 
-	last := false
-	bufs := w.bufs[:0]
-	total := 0
-	for i := range items {
-		f := s.frameOf(&items[i], t)
-		bufs = append(bufs, f)
-		total += len(f)
-		last = last || items[i].last
-	}
+	bufs, total, last := s.framesOf(items, t, w.bufs[:0])
 	n, err := w.snd.send(t.raw, bufs)
 	if err == nil && n < total {
 		// The connection is full: its own goroutine waits for the rest.

@@ -1,12 +1,17 @@
 package engineio
 
 import (
+	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dynamicio/dynamicio/internal/websocket"
 )
 
 // A client that stops reading fills its connection: the writer hands the
@@ -112,5 +117,48 @@ func TestWritersServeManySessions(t *testing.T) {
 			}
 			next[g]++
 		}
+	}
+}
+
+// A TLS connection has no raw socket to write without waiting: its session
+// is flushed by a goroutine of its own (flushWS), in order, and closes
+// after its close frame as the writers' sessions do.
+func TestWebSocketOverTLSFlushes(t *testing.T) {
+	t.Parallel()
+	h := newRecorder(t)
+	eng := NewServer(h, nil)
+	ts := httptest.NewTLSServer(eng)
+	t.Cleanup(ts.Close)
+	t.Cleanup(func() { eng.Close() })
+	tc := ts.Client().Transport.(*http.Transport).TLSClientConfig
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, rd, _, _, err := websocket.Dial(ctx, "wss"+strings.TrimPrefix(ts.URL, "https")+eng.Path()+"?EIO=4&transport=websocket", websocket.DialConfig{TLSConfig: tc})
+	if err != nil {
+		t.Fatalf("dial wss: %v", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	c := &wsClient{t: t, conn: conn, rd: rd}
+	c.read() // open
+	h.next("open")
+	var sess *Session
+	eng.mu.RLock()
+	for _, s := range eng.sessions {
+		sess = s
+	}
+	eng.mu.RUnlock()
+	if sess.ws.raw != nil {
+		t.Fatal("a TLS connection got a raw socket; the test proves nothing")
+	}
+	for i := range 100 {
+		sess.Write(Text, []byte(strconv.Itoa(i)))
+	}
+	for i := range 100 {
+		c.expect("4" + strconv.Itoa(i))
+	}
+	sess.Close()
+	c.expectClosed()
+	if e := h.next("close"); e.reason != ReasonForcedClose {
+		t.Errorf("close reason = %q, want forced close", e.reason)
 	}
 }
