@@ -342,31 +342,14 @@ func (r *Reader) Next() (op Opcode, payload []byte, err error) {
 			return r.fail(errOpcode)
 		}
 
-		hlen := 2
-		switch len7 {
-		case 126:
-			hlen += 2
-		case 127:
-			hlen += 8
-		}
-		if masked {
-			hlen += 4
-		}
+		hlen := headerLen(b1)
 		if err := r.fill(hlen); err != nil {
 			return r.fail(midFrame(err))
 		}
 		h := r.buf[r.rpos : r.rpos+hlen]
-		var n64 uint64
-		switch len7 {
-		case 126:
-			n64 = uint64(binary.BigEndian.Uint16(h[2:]))
-		case 127:
-			n64 = binary.BigEndian.Uint64(h[2:])
-			if n64>>63 != 0 {
-				return r.fail(errLength63)
-			}
-		default:
-			n64 = uint64(len7)
+		n64 := payloadLen(h)
+		if n64>>63 != 0 {
+			return r.fail(errLength63)
 		}
 		var key [4]byte
 		if masked {
@@ -589,29 +572,38 @@ func (r *Reader) Buffered() int {
 	if len(b) < 2 {
 		return 0
 	}
-	hlen, n := 2, uint64(b[1]&0x7F)
-	switch n {
-	case 126:
-		hlen += 2
-	case 127:
-		hlen += 8
-	}
-	if b[1]&maskBit != 0 {
-		hlen += 4
-	}
-	if len(b) < hlen {
-		return 0
-	}
-	switch n {
-	case 126:
-		n = uint64(binary.BigEndian.Uint16(b[2:]))
-	case 127:
-		n = binary.BigEndian.Uint64(b[2:])
-	}
-	if n > uint64(len(b)-hlen) {
+	hlen := headerLen(b[1])
+	if len(b) < hlen || payloadLen(b[:hlen]) > uint64(len(b)-hlen) {
 		return 0
 	}
 	return len(b)
+}
+
+// headerLen is the length of a frame header whose second byte is b1.
+func headerLen(b1 byte) int {
+	n := 2
+	switch b1 & 0x7F {
+	case 126:
+		n += 2
+	case 127:
+		n += 8
+	}
+	if b1&maskBit != 0 {
+		n += 4
+	}
+	return n
+}
+
+// payloadLen reads the payload length from a whole frame header h.
+func payloadLen(h []byte) uint64 {
+	switch n := h[1] & 0x7F; n {
+	case 126:
+		return uint64(binary.BigEndian.Uint16(h[2:]))
+	case 127:
+		return binary.BigEndian.Uint64(h[2:])
+	default:
+		return uint64(n)
+	}
 }
 
 // growMsg returns b with room for n more bytes, never growing the capacity beyond limit
