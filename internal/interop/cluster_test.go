@@ -72,6 +72,17 @@ func testMixedCluster(t *testing.T, sharded bool, wantSteps int) {
 
 // serveCluster answers the driver's requests by acting through the
 // server's adapter, so each runs the cluster path from Go.
+// firstStrings is the first argument of each reply, as a string.
+func firstStrings(replies []*dynamicio.Args) []string {
+	out := []string{}
+	for _, r := range replies {
+		var s string
+		r.Bind(0, &s)
+		out = append(out, s)
+	}
+	return out
+}
+
 func serveCluster(ns *dynamicio.Namespace, so *dynamicio.Socket, fromEmitter *atomic.Int64) {
 	ack := func(e *dynamicio.Event, v any, err error) error {
 		if err != nil {
@@ -129,13 +140,7 @@ func serveCluster(ns *dynamicio.Namespace, so *dynamicio.Socket, fromEmitter *at
 		ctx, cancel := timeout(ctx)
 		defer cancel()
 		replies, err := ns.ServerSideEmitWithAck(ctx, "hello", "go")
-		out := []string{}
-		for _, r := range replies {
-			var s string
-			r.Bind(0, &s)
-			out = append(out, s)
-		}
-		return ack(e, out, err)
+		return ack(e, firstStrings(replies), err)
 	})
 	so.On("allrooms", func(ctx context.Context, e *dynamicio.Event) error {
 		ctx, cancel := timeout(ctx)
@@ -149,13 +154,7 @@ func serveCluster(ns *dynamicio.Namespace, so *dynamicio.Socket, fromEmitter *at
 	})
 	so.On("ackbcast", func(ctx context.Context, e *dynamicio.Event) error {
 		replies, err := ns.Broadcast().Timeout(5*time.Second).EmitWithAck(ctx, "q")
-		out := []string{}
-		for _, r := range replies {
-			var s string
-			r.Bind(0, &s)
-			out = append(out, s)
-		}
-		return ack(e, out, err)
+		return ack(e, firstStrings(replies), err)
 	})
 	so.On("disc", func(ctx context.Context, e *dynamicio.Event) error {
 		var target string

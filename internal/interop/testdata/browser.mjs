@@ -27,14 +27,11 @@
 // transport "websocket", the chat line, and no console errors.
 // Exit code 0 iff ok. Diagnostics go to stderr.
 
-import { collectErrors, runScript, withChromium, withTimeout } from "./chromium.mjs";
+import { collectErrors, runScript, scriptParams, withChromium, withTimeout } from "./chromium.mjs";
 
 const MESSAGE = "hello from chromium";
 
-const params = JSON.parse(process.argv[2] ?? "{}");
-const timeoutMs = params.timeoutMs ?? 30000;
-const deadline = Date.now() + timeoutMs;
-const left = () => Math.max(1, deadline - Date.now());
+const { params, timeoutMs, left } = scriptParams();
 
 const result = {
   ok: false,

@@ -8,6 +8,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 
+// scriptParams reads the script's JSON parameters (argv[2]) and starts its
+// clock: timeoutMs (default 30 s) bounds the whole run, and left() is what
+// remains of it for the next step (at least 1 ms).
+export function scriptParams() {
+  const params = JSON.parse(process.argv[2] ?? "{}");
+  const timeoutMs = params.timeoutMs ?? 30000;
+  const deadline = Date.now() + timeoutMs;
+  return { params, timeoutMs, left: () => Math.max(1, deadline - Date.now()) };
+}
+
 // withTimeout bounds a promise that has no timeout option of its own.
 export function withTimeout(p, ms, what) {
   let timer;

@@ -25,12 +25,9 @@
 // "images":n, "pwned":bool, "consoleErrors":[], "error":…}.
 // ok means every step ran and no console error occurred. Exit code 0 iff ok.
 
-import { collectErrors, runScript, withChromium, withTimeout } from "./chromium.mjs";
+import { collectErrors, runScript, scriptParams, withChromium, withTimeout } from "./chromium.mjs";
 
-const params = JSON.parse(process.argv[2] ?? "{}");
-const timeoutMs = params.timeoutMs ?? 30000;
-const deadline = Date.now() + timeoutMs;
-const left = () => Math.max(1, deadline - Date.now());
+const { params, timeoutMs, left } = scriptParams();
 
 const result = {
   ok: false,
