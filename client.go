@@ -265,11 +265,30 @@ func (c *client) closeSockets(reason DisconnectReason) {
 
 // write encodes and sends one packet.
 func (c *client) write(p *parser.Packet, volatile bool) error {
+	if len(p.Attachments) == 0 && p.Type <= parser.ConnectError && c.plainJSON() {
+		if volatile && !c.conn.Writable() {
+			return nil
+		}
+		// One buffer holds the Engine.IO and WebSocket framing too: no
+		// copy of the packet on its way to the wire.
+		buf := make([]byte, engineio.MessageHeadroom, engineio.MessageHeadroom+encodedLenBound(p))
+		return c.conn.WriteMessage(engineio.NewTextMessageAt(parser.AppendEncode(buf, p), true))
+	}
 	ms, err := encodeMessages(c.srv.cfg.Parser, p, true)
 	if err != nil {
 		return err
 	}
 	return c.writeMessages(ms, volatile)
+}
+
+// plainJSON reports whether the connection's packets are text in the
+// default JSON format, which client.write and writeAck build in place.
+func (c *client) plainJSON() bool { return c.srv.cfg.Parser == parser.JSON }
+
+// encodedLenBound is at least the length of p's JSON text form without
+// attachments: type, namespace and comma, id, data.
+func encodedLenBound(p *parser.Packet) int {
+	return 1 + len(p.Namespace) + 1 + 20 + len(p.Data)
 }
 
 // writeMessages sends an encoded packet; a volatile one is dropped when the

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/dynamicio/dynamicio/engineio"
 	"github.com/dynamicio/dynamicio/parser"
 )
 
@@ -143,13 +144,31 @@ func argsSizeHint(args []any) int {
 	return n
 }
 
-// ackPacket builds the acknowledgement of an event.
-func ackPacket(nsp string, id uint64, args []any) (*parser.Packet, error) {
-	data := append(make([]byte, 0, 32+argsSizeHint(args)), '[')
-	data, atts, err := appendArgs(data, nil, true, args)
-	if err != nil {
-		return nil, err
+// writeAck sends the acknowledgement of event id in namespace nsp. In the
+// JSON format, without binary arguments, the arguments are encoded right
+// after the packet's header, in the buffer that goes to the wire.
+func (c *client) writeAck(nsp string, id uint64, args []any) error {
+	p := parser.Packet{Type: parser.Ack, Namespace: nsp, ID: id, HasID: true}
+	size := 32 + argsSizeHint(args)
+	head := 0
+	var buf []byte
+	if c.plainJSON() {
+		head = engineio.MessageHeadroom
+		buf = make([]byte, head, head+encodedLenBound(&p)+size)
+		buf = parser.AppendEncode(buf, &p)
+	} else {
+		buf = make([]byte, 0, size)
 	}
-	data = append(data, ']')
-	return &parser.Packet{Type: parser.Ack, Namespace: nsp, ID: id, HasID: true, Data: data, Attachments: atts}, nil
+	dataAt := len(buf)
+	buf = append(buf, '[')
+	buf, atts, err := appendArgs(buf, nil, true, args)
+	if err != nil {
+		return err
+	}
+	buf = append(buf, ']')
+	if head > 0 && len(atts) == 0 {
+		return c.conn.WriteMessage(engineio.NewTextMessageAt(buf, true))
+	}
+	p.Data, p.Attachments = buf[dataAt:], atts
+	return c.write(&p, false)
 }

@@ -166,11 +166,7 @@ func (e *Event) Ack(args ...any) error {
 	if e.reply != nil {
 		return e.reply(args)
 	}
-	p, err := ackPacket(e.socket.ns.name, e.ackID, args)
-	if err != nil {
-		return err
-	}
-	return e.socket.client.write(p, false)
+	return e.socket.client.writeAck(e.socket.ns.name, e.ackID, args)
 }
 
 // EventFunc handles an event. ctx ends when the socket disconnects. A

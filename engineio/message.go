@@ -36,8 +36,33 @@ type Message struct {
 	data     []byte
 	binary   bool
 	compress bool
+	// framed, for a message made with NewTextMessageAt, is its plain text
+	// WebSocket frame, built in the room before data.
+	framed []byte
 	// frames caches the complete WebSocket frames, indexed by frameVariant.
 	frames [frameVariants]atomic.Pointer[[]byte]
+}
+
+// MessageHeadroom is the room NewTextMessageAt needs before a message's
+// data: a WebSocket frame header and the Engine.IO packet type.
+const MessageHeadroom = 11
+
+// NewTextMessageAt prepares a Text message of buf[MessageHeadroom:]. The
+// message writes its WebSocket framing into the first bytes of buf, so it
+// goes out over WebSocket without being copied (NewMessage's data is
+// copied into a frame on first use: for a message to one session, that
+// copy and its allocations cost more than building the data did). The
+// Message keeps buf; do not modify it afterwards.
+func NewTextMessageAt(buf []byte, compress bool) *Message {
+	if len(buf) < MessageHeadroom {
+		panic("engineio: NewTextMessageAt buffer without headroom")
+	}
+	data := buf[MessageHeadroom:]
+	n := 1 + len(data)
+	start := MessageHeadroom - 1 - websocket.HeaderLen(n)
+	websocket.AppendHeader(buf[start:start], websocket.OpText, false, n)
+	buf[MessageHeadroom-1] = '0' + byte(packet.Message)
+	return &Message{data: data, compress: compress, framed: buf[start:]}
 }
 
 // NewMessage prepares data for sending. The Message keeps data; do not
@@ -95,6 +120,9 @@ func (m *Message) wsFrame(protocol int, supportsBinary bool, deflate *Compressio
 	v := enc * 2
 	if compressed {
 		v++
+	}
+	if m.framed != nil && v == encText*2 {
+		return m.framed
 	}
 	if f := m.frames[v].Load(); f != nil {
 		return *f

@@ -13,10 +13,17 @@ import (
 // a goroutine of its own (flushWS).
 func rawConnOf(net.Conn) syscall.RawConn { return nil }
 
-// sender is a stand-in: nothing here writes without a goroutine to wait.
+// rawOut is a stand-in: nothing here writes without a goroutine to wait.
+type rawOut struct{}
+
+func (*rawOut) init(syscall.RawConn) {}
+func (*rawOut) usable() bool         { return false }
+func (*rawOut) close()               {}
+
+// sender is a stand-in, as rawOut.
 type sender struct{}
 
-func (*sender) send(syscall.RawConn, net.Buffers) (int, error) {
+func (*sender) send(*rawOut, net.Buffers) (int, error) {
 	return 0, errors.New("engineio: no non-blocking writes on this platform")
 }
 

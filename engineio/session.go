@@ -276,9 +276,10 @@ func (s *Session) takeLocked() []outItem {
 // large, so an idle session does not pin a big array. s.mu held.
 func (s *Session) recycleLocked(items []outItem) {
 	clear(items)
-	// A lone item's slice is not kept: an idle session would hold it for
-	// good, and under load batches have more than one.
-	if len(items) > 1 && cap(items) <= 64 && s.spare == nil {
+	// A lone item's slice is kept too: it costs an idle session 64 bytes,
+	// and a session that sends one message at a time (an ack, a broadcast)
+	// an allocation per message otherwise.
+	if cap(items) <= 64 && s.spare == nil {
 		s.spare = items[:0]
 	}
 }
@@ -415,7 +416,7 @@ func (s *Session) closeWithCode(reason CloseReason, err error, mode closeMode, w
 	s.mu.Unlock()
 
 	if probe != nil {
-		probe.conn.Close()
+		probe.close()
 	}
 	if finalize {
 		s.srv.remove(s)
@@ -438,10 +439,10 @@ func (s *Session) finalize() {
 // abortTransportsLocked cuts the WebSocket connection(s) at once. s.mu held.
 func (s *Session) abortTransportsLocked() {
 	if s.ws != nil {
-		s.ws.conn.Close()
+		s.ws.close()
 	}
 	if s.probing != nil {
-		s.probing.conn.Close()
+		s.probing.close()
 		s.probing = nil
 	}
 	if s.pollWaiting {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"syscall"
 	"time"
 	"unsafe"
 
@@ -17,11 +16,21 @@ import (
 // goroutine reads it (readWS); at most one writes it at a time (the
 // session's flusher, or the reader while probing, when nothing else writes).
 type wsTransport struct {
-	conn           net.Conn
-	raw            syscall.RawConn // for non-blocking writes (writer.go); nil: flushWS
-	rd             *websocket.Reader
+	conn net.Conn
+	rd   *websocket.Reader
+	// out is the socket the writers send to (writer.go). A connection
+	// without one (TLS, pipes) writes from a goroutine of its own (flushWS).
+	out            rawOut
 	deflate        bool
 	supportsBinary bool
+}
+
+// close closes the connection. Every close of a transport's connection
+// goes through here: the writers send to its descriptor directly, and
+// close waits for a send under way (rawOut.close).
+func (t *wsTransport) close() {
+	t.out.close()
+	t.conn.Close()
 }
 
 // Pre-built frames for the heartbeat and upgrade packets every session sends.
@@ -79,7 +88,9 @@ func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request, initi
 	if leftover != nil {
 		rd.Prime(leftover)
 	}
-	return &wsTransport{conn: conn, raw: raw, rd: rd, deflate: deflate, supportsBinary: lastQuery(r.URL.RawQuery, "b64") == ""}, true
+	t := &wsTransport{conn: conn, rd: rd, deflate: deflate, supportsBinary: lastQuery(r.URL.RawQuery, "b64") == ""}
+	t.out.init(raw)
+	return t, true
 }
 
 // frameOf returns the wire bytes of a queued item on WebSocket transport t.
@@ -120,7 +131,7 @@ func (s *Session) startFlushLocked() {
 		return
 	}
 	s.flushing = true
-	if s.ws.raw != nil {
+	if s.ws.out.usable() {
 		if s.wr == nil {
 			s.wr = s.srv.pickWriter()
 		}
@@ -168,7 +179,7 @@ func (s *Session) flushWS(t *wsTransport) {
 			return
 		}
 		if last {
-			t.conn.Close()
+			t.close()
 			s.finalize()
 			return
 		}
@@ -243,7 +254,7 @@ func (s *Session) readFrame(t *wsTransport, probing *bool) bool {
 			return false
 		}
 		s.closeWith(ReasonTransportClose, nil, closeAbort)
-		t.conn.Close()
+		t.close()
 		return false
 	}
 	var p packet.Packet
@@ -287,7 +298,7 @@ func (s *Session) readFrame(t *wsTransport, probing *bool) bool {
 			return false
 		}
 		s.closeWith(ReasonParseError, err, closeAbort)
-		t.conn.Close()
+		t.close()
 		return false
 	}
 	if *probing {
@@ -368,7 +379,7 @@ func (s *Session) abortProbe(t *wsTransport) {
 		s.noopPending = false
 	}
 	s.mu.Unlock()
-	t.conn.Close()
+	t.close()
 }
 
 // startUpgrade begins probing t as the new transport of polling session s.
@@ -381,7 +392,7 @@ func (srv *Server) startUpgrade(w http.ResponseWriter, r *http.Request, s *Sessi
 		// the WebSocket handshake and close the new socket at once; the
 		// session is untouched.
 		if t, ok := srv.acceptWebSocket(w, r, false, websocket.AppendClose(nil, 0, "")); ok {
-			t.conn.Close()
+			t.close()
 		}
 		return
 	}
@@ -393,7 +404,7 @@ func (srv *Server) startUpgrade(w http.ResponseWriter, r *http.Request, s *Sessi
 	if s.state != stateOpen || s.transport != TransportPolling || s.probing != nil {
 		s.mu.Unlock()
 		srv.cfg.Logger.Debug("engineio: upgrade raced", "sid", s.id, "err", errUpgradeState)
-		t.conn.Close()
+		t.close()
 		return
 	}
 	s.probing = t

@@ -116,7 +116,7 @@ func (s *Session) writePass(w *writer) {
 	s.mu.Unlock()
 
 	bufs, total, last := s.framesOf(items, t, w.bufs[:0])
-	n, err := w.snd.send(t.raw, bufs)
+	n, err := w.snd.send(&t.out, bufs)
 	if err == nil && n < total {
 		// The connection is full: its own goroutine waits for the rest.
 		s.srv.stalledWrites.Add(1)
@@ -177,7 +177,7 @@ func (s *Session) afterWrite(w *writer, t *wsTransport, items []outItem, last bo
 		return
 	}
 	if last {
-		t.conn.Close()
+		t.close()
 		s.finalize()
 	}
 }
@@ -189,5 +189,5 @@ func (s *Session) failWrite(t *wsTransport, err error) {
 		err = ErrSlowConsumer
 	}
 	s.closeWith(ReasonTransportError, err, closeAbort)
-	t.conn.Close()
+	t.close()
 }

@@ -147,7 +147,7 @@ func TestWebSocketOverTLSFlushes(t *testing.T) {
 		sess = s
 	}
 	eng.mu.RUnlock()
-	if sess.ws.raw != nil {
+	if sess.ws.out.usable() {
 		t.Fatal("a TLS connection got a raw socket; the test proves nothing")
 	}
 	for i := range 100 {
