@@ -169,6 +169,7 @@ func (c *client) writeAck(nsp string, id uint64, args []any) error {
 	if head > 0 && len(atts) == 0 {
 		return c.conn.WriteMessage(engineio.NewTextMessageAt(buf, true))
 	}
-	p.Data, p.Attachments = buf[dataAt:], atts
-	return c.write(&p, false)
+	full := p // p stays on the stack: only this rare path keeps a packet
+	full.Data, full.Attachments = buf[dataAt:], atts
+	return c.write(&full, false)
 }

@@ -33,19 +33,13 @@ func splitArgs(array []byte, atts [][]byte) (Args, error) {
 	return Args{raw: raw, atts: atts}, nil
 }
 
-// eventArgs splits an EVENT's data into its name and its arguments. It
-// returns them by value: an Event holds its Args, and a pointer here cost
-// an allocation per event.
+// eventArgs splits an EVENT's data into its name and its arguments.
 func eventArgs(p *parser.Packet) (string, Args, error) {
-	name, rest, err := parser.EventName(p.Data)
+	name, raw, err := parser.SplitEvent(p.Data, [][]byte{})
 	if err != nil {
 		return "", Args{}, err
 	}
-	args, err := splitArgs(rest, p.Attachments)
-	if err != nil {
-		return "", Args{}, err
-	}
-	return name, args, nil
+	return name, Args{raw: raw, atts: p.Attachments}, nil
 }
 
 // Len returns the number of arguments.
@@ -145,6 +139,9 @@ type Event struct {
 	hasAck bool
 	acked  atomic.Bool
 	reply  func(args []any) error // answers a server-side event instead
+	// inline holds the arguments of most events, so that splitting them
+	// costs no allocation of its own.
+	inline [2][]byte
 }
 
 // Socket returns the socket the event came from (nil for a server-side

@@ -459,15 +459,15 @@ func (s *Socket) onPacket(p *parser.Packet) {
 }
 
 func (s *Socket) onEvent(p *parser.Packet) {
-	name, args, err := "", Args{}, error(nil) // an EVENT without payload, accepted upstream
-	if p.Data != nil {
-		name, args, err = eventArgs(p)
+	e := &Event{socket: s, ackID: p.ID, hasAck: p.HasID}
+	e.atts = p.Attachments
+	if p.Data != nil { // an EVENT without payload is accepted upstream
+		var err error
+		if e.Name, e.raw, err = parser.SplitEvent(p.Data, e.inline[:0]); err != nil {
+			s.client.close(ReasonForcedClose)
+			return
+		}
 	}
-	if err != nil {
-		s.client.close(ReasonForcedClose)
-		return
-	}
-	e := &Event{Args: args, Name: name, socket: s, ackID: p.ID, hasAck: p.HasID}
 	if !s.dispatchEvent(e) {
 		// The client floods events faster than its handlers run.
 		s.ns.srv.cfg.Logger.Warn("dynamicio: event queue full, disconnecting", "socket", s.id)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/base64"
 	"strconv"
+	"sync/atomic"
+	"unicode/utf8"
 )
 
 // Helpers to dispatch an event and bind its arguments from the JSON text of
@@ -25,52 +27,123 @@ var emptyArray = []byte("[]")
 // EventName does not check ReservedEvents (a Decoder already rejected
 // reserved names); see ValidEventName.
 func EventName(data []byte) (name string, rest []byte, err error) {
+	name, j, err := eventHead(data)
+	if err != nil {
+		return "", nil, err
+	}
+	if data[j] == ']' {
+		return name, emptyArray[:2:2], nil
+	}
+	// The elements after the comma, behind a new '['. A JSON array cannot
+	// be made from the input without writing into it, so this is the one
+	// copy (SplitEvent has none).
+	rest = make([]byte, len(data)-j)
+	rest[0] = '['
+	copy(rest[1:], data[j+1:])
+	return name, rest, nil
+}
+
+// SplitEvent returns the name of an EVENT's data, as EventName does, and
+// appends the other elements of the array to args as SplitArray returns
+// them: sub-slices of data, without copies. The server passes room for the
+// usual few arguments inside the event it builds, so an event costs no
+// allocation for its arguments.
+func SplitEvent(data []byte, args [][]byte) (name string, _ [][]byte, err error) {
+	name, j, err := eventHead(data)
+	if err != nil {
+		return "", nil, err
+	}
+	if data[j] == ']' {
+		return name, args, nil
+	}
+	if args, err = appendElems(args, data, skipSpace(data, j+1)); err != nil {
+		return "", nil, err
+	}
+	return name, args, nil
+}
+
+// eventHead reads the first element of an EVENT's data (see EventName) and
+// returns it with the index of the ']' or ',' after it. After a ',' the
+// data ends with ']'; after a ']', with nothing but spaces.
+func eventHead(data []byte) (name string, j int, err error) {
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '[' {
-		return "", nil, ErrInvalidPayload
+		return "", 0, ErrInvalidPayload
 	}
 	i = skipSpace(data, i+1)
 	if i >= len(data) {
-		return "", nil, ErrInvalidPayload
+		return "", 0, ErrInvalidPayload
 	}
 	end, ok := skipValue(data, i)
 	if !ok {
-		return "", nil, ErrInvalidPayload
+		return "", 0, ErrInvalidPayload
 	}
 	switch c := data[i]; {
 	case c == '"':
 		_, esc, _ := skipString(data, i)
-		if name, ok = unquote(data[i:end], esc); !ok {
-			return "", nil, ErrInvalidPayload
+		if name, ok = eventNameOf(data[i:end], esc); !ok {
+			return "", 0, ErrInvalidPayload
 		}
 	case c == '-' || isDigit(c):
-		name = string(data[i:end])
+		name = internName(data[i:end])
 	default:
-		return "", nil, ErrInvalidPayload
+		return "", 0, ErrInvalidPayload
 	}
-	j := skipSpace(data, end)
+	j = skipSpace(data, end)
 	if j >= len(data) {
-		return "", nil, ErrInvalidPayload
+		return "", 0, ErrInvalidPayload
 	}
 	switch data[j] {
 	case ']':
 		if skipSpace(data, j+1) != len(data) {
-			return "", nil, ErrInvalidPayload
+			return "", 0, ErrInvalidPayload
 		}
-		return name, emptyArray[:2:2], nil
+		return name, j, nil
 	case ',':
 		if k := len(bytes.TrimRight(data, " \t\r\n")); data[k-1] != ']' {
-			return "", nil, ErrInvalidPayload // truncated
+			return "", 0, ErrInvalidPayload // truncated
 		}
-		// The elements after the comma, behind a new '['. A JSON array
-		// cannot be made from the input without writing into it, so this
-		// is the one copy.
-		rest = make([]byte, len(data)-j)
-		rest[0] = '['
-		copy(rest[1:], data[j+1:])
-		return name, rest, nil
+		return name, j, nil
 	}
-	return "", nil, ErrInvalidPayload
+	return "", 0, ErrInvalidPayload
+}
+
+// eventNameOf unquotes the JSON string raw, an event name; plain names come
+// from the name cache.
+func eventNameOf(raw []byte, escaped bool) (string, bool) {
+	if len(raw) >= 2 && !escaped && len(raw)-2 <= maxInternedName {
+		if inner := raw[1 : len(raw)-1]; utf8.Valid(inner) {
+			return internName(inner), true
+		}
+	}
+	return unquote(raw, escaped)
+}
+
+// maxInternedName is the longest event name the name cache holds.
+const maxInternedName = 32
+
+// names caches recent event names: an application has a handful, and every
+// event of a known name so gets its name without an allocation. A slot
+// holds the last name that hashed to it; the cache never grows, so names
+// a client makes up only cost the allocation they always did.
+var names [256]atomic.Pointer[string]
+
+// internName returns b as a string, from the name cache when it is there.
+func internName(b []byte) string {
+	if len(b) > maxInternedName {
+		return string(b)
+	}
+	h := uint32(2166136261) // FNV-1a
+	for _, c := range b {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	slot := &names[h%uint32(len(names))]
+	if p := slot.Load(); p != nil && *p == string(b) {
+		return *p
+	}
+	s := string(b)
+	slot.Store(&s)
+	return s
 }
 
 // SplitArray returns the elements of the JSON array data as sub-slices of
@@ -89,7 +162,12 @@ func SplitArray(data []byte) ([][]byte, error) {
 		}
 		return [][]byte{}, nil
 	}
-	elems := make([][]byte, 0, 8)
+	return appendElems(make([][]byte, 0, 8), data, i)
+}
+
+// appendElems appends the elements of a JSON array from index i, the start
+// of an element, to its closing ']', which must end data.
+func appendElems(elems [][]byte, data []byte, i int) ([][]byte, error) {
 	for {
 		end, ok := skipValue(data, i)
 		if !ok {

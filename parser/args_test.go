@@ -3,6 +3,7 @@ package parser
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -282,5 +283,37 @@ func TestBindFlow(t *testing.T) {
 	}
 	if err := json.Unmarshal(arg, &v); err != nil || v.Meta != "m" || string(v.Thumb) != "THUMB" {
 		t.Errorf("json.Unmarshal(%q) = %+v, %v", arg, v, err)
+	}
+}
+
+// Event names come from a cache: a known name costs no allocation, and
+// names that collide in it still come back right.
+func TestSplitEventNamesFromCache(t *testing.T) {
+	data := []byte(`["chat message",{"a":1},"x"]`)
+	buf := make([][]byte, 0, 2)
+	SplitEvent(data, buf) // the first time the name is allocated
+	allocs := testing.AllocsPerRun(100, func() {
+		name, args, err := SplitEvent(data, buf)
+		if err != nil || name != "chat message" || len(args) != 2 || string(args[0]) != `{"a":1}` || string(args[1]) != `"x"` {
+			t.Fatalf("SplitEvent = %q, %q, %v", name, args, err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("SplitEvent of a known name with room for its arguments: %v allocations", allocs)
+	}
+	for i := range 2000 { // more names than slots
+		want := fmt.Sprintf("ev%d", i)
+		for range 2 {
+			if got, _, err := SplitEvent([]byte(`["`+want+`"]`), nil); err != nil || got != want {
+				t.Fatalf("SplitEvent name = %q, %v; want %q", got, err, want)
+			}
+		}
+	}
+	long := strings.Repeat("n", maxInternedName+1)
+	if got, _, _ := SplitEvent([]byte(`["`+long+`"]`), nil); got != long {
+		t.Fatalf("long name = %q", got)
+	}
+	if got, _, _ := SplitEvent([]byte(`["a\u0062c"]`), nil); got != "abc" {
+		t.Fatalf("escaped name = %q", got)
 	}
 }

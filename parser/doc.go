@@ -12,13 +12,15 @@
 // package parser/msgpack.
 //
 // Packet data stays JSON text: the decoder validates it and copies it, but
-// does not build values. The helpers [EventName], [SplitArray],
+// does not build values. The helpers [EventName], [SplitEvent], [SplitArray],
 // [AttachmentOf], [ReplacePlaceholders], [Placeholder], [AppendPlaceholder]
 // and [ValidEventName] let the server dispatch an event and bind its
 // arguments on demand.
 //
 // The package is pure: no I/O, no goroutines, no global state besides the
-// read-only [ReservedEvents]; it imports only the standard library. Package
+// read-only [ReservedEvents] and a fixed-size cache of event names (256
+// slots, names of at most 32 bytes) that spares known names an allocation;
+// it imports only the standard library. Package
 // functions and [JSON] are safe for concurrent use; a [Decoder] is not.
 //
 // # Untrusted input

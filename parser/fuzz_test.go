@@ -189,6 +189,22 @@ func FuzzEventName(f *testing.F) {
 		if !json.Valid(data) || string(bytes.TrimSpace(data)) == "null" {
 			return
 		}
+		// On valid JSON, SplitEvent is EventName and SplitArray of the
+		// rest in one pass, appending to what it is given.
+		sname, sargs, sperr := SplitEvent(data, [][]byte{[]byte("kept")})
+		if (sperr == nil) != (err == nil) || sname != name {
+			t.Fatalf("SplitEvent(%q) = %q, %v; EventName = %q, %v", data, sname, sperr, name, err)
+		}
+		if sperr == nil {
+			if len(sargs) != len(elems) || string(sargs[0]) != "kept" {
+				t.Fatalf("SplitEvent(%q) args = %q, want kept + %d", data, sargs, len(elems)-1)
+			}
+			for i := 1; i < len(sargs); i++ {
+				if !bytes.Equal(sargs[i], elems[i]) {
+					t.Fatalf("SplitEvent(%q) arg %d = %q, want %q", data, i-1, sargs[i], elems[i])
+				}
+			}
+		}
 		var v []json.RawMessage
 		uerr := json.Unmarshal(data, &v)
 		if (uerr == nil) != (serr == nil) || len(v) != len(elems) {
