@@ -95,6 +95,9 @@ staticcheck:
 # go test output is left untouched so CI logs show the ok/FAIL lines.
 test: node-deps server-deps lint
 	$(GO) test -race -count=1 -timeout $(GO_TEST_TIMEOUT) ./...
+	# With one CPU, broadcasts are sent from the broadcasting goroutine
+	# (engineio.Session.WriteShared): run the servers' tests that way too.
+	GOMAXPROCS=1 $(GO) test -race -count=1 -timeout $(GO_TEST_TIMEOUT) . ./engineio ./internal/interop
 	$(MAKE) fuzz
 
 # A short fuzz run per target: catches regressions on the seed corpus

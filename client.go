@@ -300,6 +300,18 @@ func (c *client) writeMessages(ms []*engineio.Message, volatile bool) error {
 	return c.conn.WriteMessages(ms...)
 }
 
+// writeShared sends a broadcast's encoded packet, which many connections
+// are sent at once (engineio.Session.WriteShared).
+func (c *client) writeShared(ms []*engineio.Message, volatile bool) error {
+	if len(ms) != 1 {
+		return c.writeMessages(ms, volatile)
+	}
+	if volatile && !c.conn.Writable() {
+		return nil
+	}
+	return c.conn.WriteShared(ms[0])
+}
+
 // encodeMessages encodes a packet into Engine.IO messages.
 func encodeMessages(codec parser.Codec, p *parser.Packet, compress bool) ([]*engineio.Message, error) {
 	frames, err := codec.Encode(p)

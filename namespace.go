@@ -211,6 +211,7 @@ func (ns *Namespace) doConnect(s *Socket) {
 		}
 	}}}, s.queue...)
 	s.started = true
+	ns.srv.queuedEvents.Add(int64(len(s.queue)))
 	s.startLocked()
 	s.qmu.Unlock()
 }

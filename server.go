@@ -29,12 +29,17 @@ type Server struct {
 	main       *Namespace
 	expiry     expiry // retires idle dynamic namespaces
 
-	closing     atomic.Bool
-	wg          sync.WaitGroup // socket dispatchers and connect middlewares
-	workers     workers        // goroutines that run the sockets' event loops
-	clientFiles clientCache    // the client bundle, read once (Config.ClientFS)
-	statusPath  string         // Config.PublicStatus
-	statusPage  http.Handler
+	closing atomic.Bool
+	wg      sync.WaitGroup // socket dispatchers and connect middlewares
+	workers workers        // goroutines that run the sockets' event loops
+	// queuedEvents counts the entries of the running sockets' event queues
+	// not yet taken: the server is behind its clients when it is above 0,
+	// and broadcasts then leave through the writers, which coalesce them
+	// (Socket.Send).
+	queuedEvents atomic.Int64
+	clientFiles  clientCache // the client bundle, read once (Config.ClientFS)
+	statusPath   string      // Config.PublicStatus
+	statusPage   http.Handler
 }
 
 // NewServer returns a server. A nil cfg means the defaults.

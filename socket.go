@@ -388,7 +388,12 @@ func (s *Socket) Send(out *adapter.Outgoing) {
 	}).([]*engineio.Message)
 	if ms != nil {
 		s.notifyOutgoing(out.Packet)
-		s.client.writeMessages(ms, out.Volatile)
+		if s.ns.srv.queuedEvents.Load() > 0 {
+			// Behind: the writers send this with the next broadcasts.
+			s.client.writeMessages(ms, out.Volatile)
+		} else {
+			s.client.writeShared(ms, out.Volatile)
+		}
 	}
 }
 
@@ -527,9 +532,19 @@ func (s *Socket) push(q queued) bool {
 	if len(s.queue) >= s.ns.srv.cfg.MaxPendingEvents {
 		return false
 	}
-	s.queue = append(s.queue, q)
+	s.appendLocked(q)
 	s.startLocked()
 	return true
+}
+
+// appendLocked adds q to the event queue, counted in the server's
+// queuedEvents once the queue may run (namespace.go counts what it found
+// there when it starts it). s.qmu held.
+func (s *Socket) appendLocked(q queued) {
+	s.queue = append(s.queue, q)
+	if s.started {
+		s.ns.srv.queuedEvents.Add(1)
+	}
 }
 
 // queued is an entry of a socket's event queue: an event to handle, or
@@ -563,6 +578,7 @@ func (s *Socket) run() {
 		s.queue[0] = queued{}
 		s.queue = s.queue[1:]
 		s.qmu.Unlock()
+		s.ns.srv.queuedEvents.Add(-1)
 		if q.e != nil {
 			s.handle(q.e)
 		} else {
@@ -600,7 +616,7 @@ func (s *Socket) closeWith(reason DisconnectReason, notify bool) {
 	}
 	// Always queued, even past the cap: the disconnect must run.
 	s.qmu.Lock()
-	s.queue = append(s.queue, queued{f: func() {
+	s.appendLocked(queued{f: func() {
 		s.mu.Lock()
 		before, after := s.hooksLocked().onDisconnecting, s.hooksLocked().onDisconnect
 		s.mu.Unlock()

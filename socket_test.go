@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -159,4 +160,42 @@ func TestDisconnectRacingConnect(t *testing.T) {
 	if len(order) != 2 || order[0] != "connection" {
 		t.Errorf("order = %q, want connection, disconnect", order)
 	}
+}
+
+// queuedEvents, which tells broadcasts whether the server is behind its
+// clients, counts each queued event once and returns to 0: a count left
+// over would keep every later broadcast off the fast path.
+func TestQueuedEventsBalance(t *testing.T) {
+	t.Parallel()
+	srv, url := newTestServer(t, nil)
+	handled := make(chan struct{}, 100)
+	busy := make(chan struct{})
+	var first atomic.Bool
+	srv.OnConnection(func(s *Socket) {
+		s.On("ev", func(ctx context.Context, e *Event) error {
+			if first.CompareAndSwap(false, true) {
+				<-busy // the next events wait in the queue meanwhile
+			}
+			handled <- struct{}{}
+			return nil
+		})
+	})
+	c := dial(t, url)
+	c.connect("/")
+	for range 5 {
+		c.send(`2["ev"]`)
+	}
+	waitFor(t, "4 queued events counted", func() bool { return srv.queuedEvents.Load() == 4 })
+	close(busy)
+	for range 5 {
+		select {
+		case <-handled:
+		case <-time.After(5 * time.Second):
+			t.Fatal("events not handled")
+		}
+	}
+	waitFor(t, "queuedEvents back to 0", func() bool { return srv.queuedEvents.Load() == 0 })
+	c.conn.Close() // the disconnect handlers are queued too
+	waitFor(t, "no socket left", func() bool { return len(srv.Of("/").Sockets()) == 0 })
+	waitFor(t, "queuedEvents back to 0 after the disconnect", func() bool { return srv.queuedEvents.Load() == 0 })
 }

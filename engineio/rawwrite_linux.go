@@ -88,7 +88,7 @@ func (s *sender) send(o *rawOut, bufs net.Buffers) (int, error) {
 		return 0, net.ErrClosed
 	}
 	if len(bufs) == 1 {
-		return sendOne(uintptr(o.fd), bufs[0])
+		return sendTo(uintptr(o.fd), bufs[0])
 	}
 	written := 0
 	for i := 0; i < len(bufs); {
@@ -129,9 +129,20 @@ func (s *sender) send(o *rawOut, bufs net.Buffers) (int, error) {
 	return written, nil
 }
 
-// sendOne sends one buffer with sendto, which unlike sendmsg has no
-// message header and vector to copy in: a broadcast's frame is one buffer.
-func sendOne(fd uintptr, b []byte) (int, error) {
+// sendOne writes b to o as send does a vector of one buffer; it needs no
+// sender, so any goroutine may call it.
+func (o *rawOut) sendOne(b []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return 0, net.ErrClosed
+	}
+	return sendTo(uintptr(o.fd), b)
+}
+
+// sendTo sends one buffer with sendto, which unlike sendmsg has no message
+// header and vector to copy in: a broadcast's frame is one buffer.
+func sendTo(fd uintptr, b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}

@@ -19,6 +19,9 @@ type rawOut struct{}
 func (*rawOut) init(syscall.RawConn) {}
 func (*rawOut) usable() bool         { return false }
 func (*rawOut) close()               {}
+func (*rawOut) sendOne([]byte) (int, error) {
+	return 0, errors.New("engineio: no non-blocking writes on this platform")
+}
 
 // sender is a stand-in, as rawOut.
 type sender struct{}

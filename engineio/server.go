@@ -24,6 +24,8 @@ type Server struct {
 	handler Handler
 	wheel   *wheel
 	writers []writer
+	// sendInline: one CPU, so WriteShared sends from the caller.
+	sendInline bool
 
 	mu       sync.RWMutex
 	sessions map[string]*Session
@@ -40,6 +42,7 @@ func NewServer(h Handler, cfg *Config) *Server {
 	st := newSettings(cfg)
 	srv := &Server{cfg: st, handler: h, sessions: make(map[string]*Session)}
 	srv.writers = newWriters(srv)
+	srv.sendInline = len(srv.writers) == 1
 	srv.wheel = newWheel(min(st.PingInterval, st.PingTimeout), func(s *Session) { s.heartbeatDue() })
 	return srv
 }

@@ -38,6 +38,9 @@ type writer struct {
 	list    []*Session // sessions waiting for the next pass
 	spare   []*Session // the list of the pass before, reused
 	running bool
+	// busy mirrors running for WriteShared, which reads it without mu: a
+	// writer with work is behind, and broadcasts then join its passes.
+	busy atomic.Bool
 
 	// Used only by the running goroutine.
 	bufs net.Buffers
@@ -67,6 +70,7 @@ func (w *writer) add(s *Session) {
 	w.list = append(w.list, s)
 	if !w.running {
 		w.running = true
+		w.busy.Store(true)
 		w.srv.wg.Add(1)
 		go w.run()
 	}
@@ -83,6 +87,7 @@ func (w *writer) run() {
 		if len(batch) == 0 {
 			if yielded {
 				w.running = false
+				w.busy.Store(false)
 				if cap(w.spare) > 4096 {
 					w.spare = nil // a burst's list is not kept for good
 				}
@@ -138,6 +143,49 @@ func (s *Session) writePass(w *writer) {
 	clear(bufs)
 	w.bufs = bufs
 	s.afterWrite(w, t, items, last, err)
+}
+
+// WriteShared queues m like WriteMessage, for a message that many sessions
+// are written at once: a broadcast. On a server with one CPU
+// (GOMAXPROCS 1 at NewServer), a WebSocket session with nothing queued
+// gets m's frame from the caller at once, with one non-blocking send:
+// handing each recipient to the writer buys no parallelism there, and
+// cost a second visit to every session (its lock, its queue, its
+// connection), for 5,000 recipients a tenth of the CPU of the broadcast.
+// What the connection does not take at once is written as a stalled
+// write is. While the writer has work, the server is behind, and m joins
+// the queue to leave with what is queued: coalescing is what keeps up
+// with a high broadcast rate. With more CPUs, the writers share a
+// broadcast's sends.
+func (s *Session) WriteShared(m *Message) error {
+	if !s.srv.sendInline {
+		return s.WriteMessage(m)
+	}
+	s.mu.Lock()
+	t := s.ws
+	if s.wr == nil {
+		s.wr = s.srv.pickWriter()
+	}
+	w := s.wr
+	if s.state != stateOpen || s.transport != TransportWebSocket || t == nil || !t.out.usable() || s.flushing || len(s.queue) > 0 || w.busy.Load() {
+		// Not idle, or the writer is behind: under load, frames queued
+		// behind others leave with them in one send.
+		s.mu.Unlock()
+		return s.WriteMessage(m)
+	}
+	s.flushing = true // this send is the session's write under way
+	s.mu.Unlock()
+
+	f := s.frameOf(&outItem{msg: m}, t)
+	n, err := t.out.sendOne(f)
+	if err == nil && n < len(f) {
+		s.srv.stalledWrites.Add(1)
+		s.srv.wg.Add(1)
+		go s.finishStalled(w, t, net.Buffers{f[n:]}, nil, false)
+		return nil
+	}
+	s.afterWrite(w, t, nil, false, err)
+	return nil
 }
 
 // finishStalled writes what a pass could not, waiting for the connection

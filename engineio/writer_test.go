@@ -162,3 +162,77 @@ func TestWebSocketOverTLSFlushes(t *testing.T) {
 		t.Errorf("close reason = %q, want forced close", e.reason)
 	}
 }
+
+// With one CPU, a broadcast's message goes to an idle session from the
+// caller, without the writer; once the writer has work, it queues behind
+// it. Mixed with queued writes, and past a full connection, everything
+// arrives in order.
+func TestWriteSharedSendsFromTheCallerAndKeepsOrder(t *testing.T) {
+	t.Parallel()
+	cfg := conformanceConfig()
+	cfg.PingInterval = time.Minute
+	cfg.MaxQueueBytes = 64 << 20
+	cfg.WriteTimeout = 5 * time.Second
+	s := newTestServer(t, cfg)
+	s.eng.sendInline = true // as with GOMAXPROCS 1
+	c := s.dial("EIO=4&transport=websocket", nil)
+	c.read() // open
+	s.h.next("open")
+	sess := s.sessions()[0]
+	if !sess.ws.out.usable() {
+		t.Skip("no descriptor to send to on this platform")
+	}
+	sess.mu.Lock()
+	if sess.wr == nil { // the open packet left with the handshake
+		sess.wr = s.eng.pickWriter()
+	}
+	w := sess.wr
+	sess.mu.Unlock()
+
+	// The writer's lock held: a write that went through the writer would
+	// wait for it.
+	w.mu.Lock()
+	done := make(chan error, 1)
+	go func() { done <- sess.WriteShared(NewMessage(Text, []byte("first"), false)) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(2 * time.Second):
+		w.mu.Unlock()
+		t.Fatal("WriteShared to an idle session waited for the writer")
+	}
+	w.mu.Unlock()
+	c.expect("4first")
+
+	// A busy writer: the message joins the queue.
+	w.busy.Store(true)
+	sess.WriteShared(NewMessage(Text, []byte("queued"), false))
+	c.expect("4queued")
+
+	const n = 2000
+	pad := strings.Repeat("x", 8<<10)
+	for i := range n {
+		m := NewMessage(Text, []byte(strconv.Itoa(i)+":"+pad), false)
+		var err error
+		if i%3 == 0 {
+			err = sess.WriteMessage(m)
+		} else {
+			err = sess.WriteShared(m)
+		}
+		if err != nil {
+			t.Fatalf("write %d: %v", i, err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for s.eng.stalledWrites.Load() == 0 { // the writer may find it later
+		if time.Now().After(deadline) {
+			t.Fatal("no write found the connection full; the test proves nothing")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for i := range n {
+		c.expect("4" + strconv.Itoa(i) + ":" + pad)
+	}
+}
