@@ -82,13 +82,13 @@ type sender struct {
 // returns how many bytes the kernel took, and a nil error when it took
 // less only because the connection was full.
 func (s *sender) send(o *rawOut, bufs net.Buffers) (int, error) {
+	if len(bufs) == 1 {
+		return o.sendOne(bufs[0])
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.closed {
 		return 0, net.ErrClosed
-	}
-	if len(bufs) == 1 {
-		return sendTo(uintptr(o.fd), bufs[0])
 	}
 	written := 0
 	for i := 0; i < len(bufs); {
@@ -119,7 +119,7 @@ func (s *sender) send(o *rawOut, bufs net.Buffers) (int, error) {
 		n, _, e := syscall.RawSyscall(unix.SYS_SENDMSG, uintptr(o.fd), uintptr(unsafe.Pointer(&msg)), unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL)
 		clear(iov) // the frames may be freed
 		if e != 0 {
-			return written, sendErr(e)
+			return written, sendErr("sendmsg", e)
 		}
 		written += int(n)
 		if int(n) < chunk {
@@ -148,19 +148,19 @@ func sendTo(fd uintptr, b []byte) (int, error) {
 	}
 	n, _, e := syscall.RawSyscall6(unix.SYS_SENDTO, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL, 0, 0)
 	if e != 0 {
-		return 0, sendErr(e)
+		return 0, sendErr("sendto", e)
 	}
 	return int(n), nil
 }
 
-// sendErr is the error of a send that failed with e: none when the
-// connection was only full (EAGAIN) or the call interrupted (EINTR), as
-// the waiting write then sends the rest.
-func sendErr(e syscall.Errno) error {
+// sendErr is the error of a send (system call call) that failed with e:
+// none when the connection was only full (EAGAIN) or the call interrupted
+// (EINTR), as the waiting write then sends the rest.
+func sendErr(call string, e syscall.Errno) error {
 	if e == syscall.EAGAIN || e == syscall.EINTR {
 		return nil
 	}
-	return &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("sendmsg", e)}
+	return &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError(call, e)}
 }
 
 // rawReader reads a connection with non-blocking recvfrom calls made with

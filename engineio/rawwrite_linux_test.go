@@ -10,6 +10,23 @@ import (
 	"time"
 )
 
+func loopbackListener(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
+}
+
+// rawTransport returns a transport of c that the writers could send to.
+func rawTransport(c net.Conn) *wsTransport {
+	tr := &wsTransport{conn: c}
+	tr.out.init(rawConnOf(c))
+	return tr
+}
+
 // tcpPair returns both ends of a loopback TCP connection.
 func tcpPair(t *testing.T, ln net.Listener) (server, client net.Conn) {
 	t.Helper()
@@ -29,15 +46,10 @@ func tcpPair(t *testing.T, ln net.Listener) (server, client net.Conn) {
 // through its net.Conn. Once the transport is closed, that number can be
 // another connection's: a send must then fail rather than reach it.
 func TestSendAfterCloseNeverReachesAReusedDescriptor(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	ln := loopbackListener(t)
 
 	srv1, cli1 := tcpPair(t, ln)
-	tr := &wsTransport{conn: srv1}
-	tr.out.init(rawConnOf(srv1))
+	tr := rawTransport(srv1)
 	if !tr.out.usable() {
 		t.Fatal("a TCP connection has no descriptor to send to")
 	}
@@ -83,14 +95,9 @@ func TestSendAfterCloseNeverReachesAReusedDescriptor(t *testing.T) {
 // A vector of buffers leaves in one sendmsg, in order, and a full
 // connection makes send return what the kernel took, without an error.
 func TestSendVectorAndFullConnection(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	ln := loopbackListener(t)
 	srv, cli := tcpPair(t, ln)
-	tr := &wsTransport{conn: srv}
-	tr.out.init(rawConnOf(srv))
+	tr := rawTransport(srv)
 	var snd sender
 
 	if n, err := snd.send(&tr.out, [][]byte{[]byte("ab"), nil, []byte("cd")}); n != 4 || err != nil {

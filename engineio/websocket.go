@@ -132,10 +132,7 @@ func (s *Session) startFlushLocked() {
 	}
 	s.flushing = true
 	if s.ws.out.usable() {
-		if s.wr == nil {
-			s.wr = s.srv.pickWriter()
-		}
-		s.wr.add(s)
+		s.writerLocked().add(s)
 		return
 	}
 	s.srv.wg.Add(1)

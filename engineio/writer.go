@@ -34,13 +34,13 @@ import (
 type writer struct {
 	srv *Server
 
-	mu      sync.Mutex
-	list    []*Session // sessions waiting for the next pass
-	spare   []*Session // the list of the pass before, reused
-	running bool
-	// busy mirrors running for WriteShared, which reads it without mu: a
-	// writer with work is behind, and broadcasts then join its passes.
-	busy atomic.Bool
+	mu    sync.Mutex
+	list  []*Session // sessions waiting for the next pass
+	spare []*Session // the list of the pass before, reused
+	// running: the goroutine is alive. Set and cleared under mu; an
+	// atomic because WriteShared reads it without: a writer with work is
+	// behind, and broadcasts then join its passes.
+	running atomic.Bool
 
 	// Used only by the running goroutine.
 	bufs net.Buffers
@@ -68,9 +68,8 @@ func (srv *Server) pickWriter() *writer {
 func (w *writer) add(s *Session) {
 	w.mu.Lock()
 	w.list = append(w.list, s)
-	if !w.running {
-		w.running = true
-		w.busy.Store(true)
+	if !w.running.Load() {
+		w.running.Store(true)
 		w.srv.wg.Add(1)
 		go w.run()
 	}
@@ -86,8 +85,7 @@ func (w *writer) run() {
 		w.list, w.spare = w.spare[:0], batch
 		if len(batch) == 0 {
 			if yielded {
-				w.running = false
-				w.busy.Store(false)
+				w.running.Store(false)
 				if cap(w.spare) > 4096 {
 					w.spare = nil // a burst's list is not kept for good
 				}
@@ -124,7 +122,6 @@ func (s *Session) writePass(w *writer) {
 	n, err := w.snd.send(&t.out, bufs)
 	if err == nil && n < total {
 		// The connection is full: its own goroutine waits for the rest.
-		s.srv.stalledWrites.Add(1)
 		rest := make(net.Buffers, 0, len(bufs))
 		for _, b := range bufs {
 			if n >= len(b) {
@@ -136,8 +133,7 @@ func (s *Session) writePass(w *writer) {
 		}
 		clear(bufs)
 		w.bufs = bufs
-		s.srv.wg.Add(1)
-		go s.finishStalled(w, t, rest, items, last)
+		s.stall(w, t, rest, items, last)
 		return
 	}
 	clear(bufs)
@@ -163,11 +159,8 @@ func (s *Session) WriteShared(m *Message) error {
 	}
 	s.mu.Lock()
 	t := s.ws
-	if s.wr == nil {
-		s.wr = s.srv.pickWriter()
-	}
-	w := s.wr
-	if s.state != stateOpen || s.transport != TransportWebSocket || t == nil || !t.out.usable() || s.flushing || len(s.queue) > 0 || w.busy.Load() {
+	w := s.writerLocked()
+	if s.state != stateOpen || s.transport != TransportWebSocket || t == nil || !t.out.usable() || s.flushing || len(s.queue) > 0 || w.running.Load() {
 		// Not idle, or the writer is behind: under load, frames queued
 		// behind others leave with them in one send.
 		s.mu.Unlock()
@@ -179,13 +172,28 @@ func (s *Session) WriteShared(m *Message) error {
 	f := s.frameOf(&outItem{msg: m}, t)
 	n, err := t.out.sendOne(f)
 	if err == nil && n < len(f) {
-		s.srv.stalledWrites.Add(1)
-		s.srv.wg.Add(1)
-		go s.finishStalled(w, t, net.Buffers{f[n:]}, nil, false)
+		s.stall(w, t, net.Buffers{f[n:]}, nil, false)
 		return nil
 	}
 	s.afterWrite(w, t, nil, false, err)
 	return nil
+}
+
+// writerLocked returns the session's writer, giving it one on first use.
+// s.mu held.
+func (s *Session) writerLocked() *writer {
+	if s.wr == nil {
+		s.wr = s.srv.pickWriter()
+	}
+	return s.wr
+}
+
+// stall hands the rest of a write the connection could not take at once
+// to a goroutine that waits for it (finishStalled).
+func (s *Session) stall(w *writer, t *wsTransport, rest net.Buffers, items []outItem, last bool) {
+	s.srv.stalledWrites.Add(1)
+	s.srv.wg.Add(1)
+	go s.finishStalled(w, t, rest, items, last)
 }
 
 // finishStalled writes what a pass could not, waiting for the connection

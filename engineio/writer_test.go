@@ -206,9 +206,19 @@ func TestWriteSharedSendsFromTheCallerAndKeepsOrder(t *testing.T) {
 	w.mu.Unlock()
 	c.expect("4first")
 
-	// A busy writer: the message joins the queue.
-	w.busy.Store(true)
+	// A busy writer: the message joins the queue, for its next pass.
+	w.mu.Lock()
+	w.running.Store(true) // as if its goroutine were between passes
+	w.mu.Unlock()
 	sess.WriteShared(NewMessage(Text, []byte("queued"), false))
+	w.mu.Lock()
+	inList := len(w.list) == 1 && w.list[0] == sess
+	w.srv.wg.Add(1)
+	go w.run() // the goroutine running stood for
+	w.mu.Unlock()
+	if !inList {
+		t.Fatal("WriteShared with the writer busy did not queue behind it")
+	}
 	c.expect("4queued")
 
 	const n = 2000
