@@ -269,10 +269,7 @@ func (c *client) write(p *parser.Packet, volatile bool) error {
 		if volatile && !c.conn.Writable() {
 			return nil
 		}
-		// One buffer holds the Engine.IO and WebSocket framing too: no
-		// copy of the packet on its way to the wire.
-		buf := make([]byte, engineio.MessageHeadroom, engineio.MessageHeadroom+encodedLenBound(p))
-		return c.conn.WriteMessage(engineio.NewTextMessageAt(parser.AppendEncode(buf, p), true))
+		return c.conn.WriteMessage(engineio.NewTextMessageAt(wireBuf(p, 0), true))
 	}
 	ms, err := encodeMessages(c.srv.cfg.Parser, p, true)
 	if err != nil {
@@ -285,10 +282,13 @@ func (c *client) write(p *parser.Packet, volatile bool) error {
 // default JSON format, which client.write and writeAck build in place.
 func (c *client) plainJSON() bool { return c.srv.cfg.Parser == parser.JSON }
 
-// encodedLenBound is at least the length of p's JSON text form without
-// attachments: type, namespace and comma, id, data.
-func encodedLenBound(p *parser.Packet) int {
-	return 1 + len(p.Namespace) + 1 + 20 + len(p.Data)
+// wireBuf returns p's JSON text form in a buffer that has the room
+// engineio.NewTextMessageAt needs before it, for the Engine.IO and
+// WebSocket framing, and room for extra more bytes after it: the packet
+// goes to the wire without a copy.
+func wireBuf(p *parser.Packet, extra int) []byte {
+	buf := make([]byte, engineio.MessageHeadroom, engineio.MessageHeadroom+parser.EncodedLen(p)+extra)
+	return parser.AppendEncode(buf, p)
 }
 
 // writeMessages sends an encoded packet; a volatile one is dropped when the

@@ -150,12 +150,10 @@ func argsSizeHint(args []any) int {
 func (c *client) writeAck(nsp string, id uint64, args []any) error {
 	p := parser.Packet{Type: parser.Ack, Namespace: nsp, ID: id, HasID: true}
 	size := 32 + argsSizeHint(args)
-	head := 0
+	inPlace := c.plainJSON()
 	var buf []byte
-	if c.plainJSON() {
-		head = engineio.MessageHeadroom
-		buf = make([]byte, head, head+encodedLenBound(&p)+size)
-		buf = parser.AppendEncode(buf, &p)
+	if inPlace {
+		buf = wireBuf(&p, size)
 	} else {
 		buf = make([]byte, 0, size)
 	}
@@ -166,7 +164,7 @@ func (c *client) writeAck(nsp string, id uint64, args []any) error {
 		return err
 	}
 	buf = append(buf, ']')
-	if head > 0 && len(atts) == 0 {
+	if inPlace && len(atts) == 0 {
 		return c.conn.WriteMessage(engineio.NewTextMessageAt(buf, true))
 	}
 	full := p // p stays on the stack: only this rare path keeps a packet

@@ -49,7 +49,7 @@ func (jsonCodec) Encode(p *Packet) ([]Frame, error) {
 			return nil, ErrIllegalAttachment
 		}
 	}
-	n := encodedLen(p)
+	n := EncodedLen(p)
 	var frames []Frame
 	var text []byte
 	if len(p.Attachments) == 0 {
@@ -130,8 +130,9 @@ func decimalLen(v uint64) int {
 	return n
 }
 
-// encodedLen is the length of the text part of p.
-func encodedLen(p *Packet) int {
+// EncodedLen is the length of the text part of p in the JSON wire format:
+// what AppendEncode appends.
+func EncodedLen(p *Packet) int {
 	n := 1 + len(p.Data)
 	if t := wireType(p); t == BinaryEvent || t == BinaryAck {
 		n += decimalLen(uint64(len(p.Attachments))) + 1
@@ -155,7 +156,7 @@ func encodedLen(p *Packet) int {
 // BinaryAck. Unlike Encode it validates nothing: callers pass packets they
 // built.
 func AppendEncode(dst []byte, p *Packet) []byte {
-	dst = slices.Grow(dst, encodedLen(p))
+	dst = slices.Grow(dst, EncodedLen(p))
 	t := wireType(p)
 	dst = append(dst, '0'+byte(t))
 	if t == BinaryEvent || t == BinaryAck {
