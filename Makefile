@@ -95,9 +95,12 @@ staticcheck:
 # go test output is left untouched so CI logs show the ok/FAIL lines.
 test: node-deps server-deps lint
 	$(GO) test -race -count=1 -timeout $(GO_TEST_TIMEOUT) ./...
-	# With one CPU, broadcasts are sent from the broadcasting goroutine
-	# (engineio.Session.WriteShared): run the servers' tests that way too.
+	# With one CPU, broadcasts skip the sessions' queues
+	# (engineio.Session.WriteShared) and go out through io_uring, or, where
+	# the kernel refuses io_uring, from the broadcasting goroutine: run the
+	# servers' tests both ways.
 	GOMAXPROCS=1 $(GO) test -race -count=1 -timeout $(GO_TEST_TIMEOUT) . ./engineio ./internal/interop
+	GOMAXPROCS=1 DYNAMICIO_IO_URING=off $(GO) test -race -count=1 -timeout $(GO_TEST_TIMEOUT) . ./engineio ./internal/interop
 	$(MAKE) fuzz
 
 # A short fuzz run per target: catches regressions on the seed corpus

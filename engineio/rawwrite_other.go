@@ -31,3 +31,11 @@ func (*sender) send(*rawOut, net.Buffers) (int, error) {
 }
 
 func readerOf(c net.Conn, _ syscall.RawConn) io.Reader { return c }
+
+// ring is a stand-in: io_uring is Linux's.
+type ring struct{}
+
+func ringsAvailable() bool     { return false }
+func openRing() (*ring, error) { return nil, errors.New("engineio: no io_uring on this platform") }
+func (*ring) close()           {}
+func (*ring) send([]sendJob)   {}

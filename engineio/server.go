@@ -24,8 +24,10 @@ type Server struct {
 	handler Handler
 	wheel   *wheel
 	writers []writer
-	// sendInline: one CPU, so WriteShared sends from the caller.
+	// sendInline: one CPU, so WriteShared skips the session's queue.
 	sendInline bool
+	// rings: writers send through io_uring (uring_linux.go).
+	rings bool
 
 	mu       sync.RWMutex
 	sessions map[string]*Session
@@ -35,6 +37,7 @@ type Server struct {
 	wg            sync.WaitGroup // session goroutines: readers and flushers
 	slowConsumers atomic.Int64
 	stalledWrites atomic.Int64 // writer passes that found a connection full (tests)
+	ringSubmits   atomic.Int64 // batches of sends made through a ring (tests)
 }
 
 // NewServer returns a server that serves h. A nil cfg means the defaults.
@@ -43,6 +46,7 @@ func NewServer(h Handler, cfg *Config) *Server {
 	srv := &Server{cfg: st, handler: h, sessions: make(map[string]*Session)}
 	srv.writers = newWriters(srv)
 	srv.sendInline = len(srv.writers) == 1
+	srv.rings = ringsAvailable()
 	srv.wheel = newWheel(min(st.PingInterval, st.PingTimeout), func(s *Session) { s.heartbeatDue() })
 	return srv
 }
@@ -454,6 +458,7 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 	}
 	srv.wg.Wait()
 	srv.wheel.wg.Wait()
+	srv.closeRings()
 	return err
 }
 
@@ -465,7 +470,19 @@ func (srv *Server) Close() error {
 	srv.cutAll()
 	srv.wg.Wait()
 	srv.wheel.wg.Wait()
+	srv.closeRings()
 	return nil
+}
+
+// closeRings gives back the writers' rings once their goroutines are gone
+// (a writer still running closes its own when it ends).
+func (srv *Server) closeRings() {
+	for i := range srv.writers {
+		w := &srv.writers[i]
+		w.mu.Lock()
+		w.closeRingLocked()
+		w.mu.Unlock()
+	}
 }
 
 func (srv *Server) cutAll() {

@@ -37,6 +37,9 @@ type writer struct {
 	mu    sync.Mutex
 	list  []*Session // sessions waiting for the next pass
 	spare []*Session // the list of the pass before, reused
+	// shared: broadcast frames for idle sessions (WriteShared), sent in
+	// the next pass without a visit to the session's queue.
+	shared, spareShared []sharedSend
 	// running: the goroutine is alive. Set and cleared under mu; an
 	// atomic because WriteShared reads it without: a writer with work is
 	// behind, and broadcasts then join its passes.
@@ -45,6 +48,39 @@ type writer struct {
 	// Used only by the running goroutine.
 	bufs net.Buffers
 	snd  sender
+	jobs []sendJob
+	// ring makes a pass's sends with one system call per ringEntries
+	// (uring_linux.go); opened by the first pass with two sends to make.
+	ring        *ring
+	ringFailed  bool
+	ringCleanup runtime.Cleanup
+}
+
+// ringEntries is the size of a ring's submission queue: the most sends one
+// io_uring_enter makes. Each holds its connection's lock until then, so
+// a close waits for at most one batch of sends (about a millisecond).
+const ringEntries = 256
+
+// sendJob is one session's send in a writer pass.
+type sendJob struct {
+	s     *Session
+	t     *wsTransport
+	items []outItem   // the queue items sent; nil for a shared frame
+	bufs  net.Buffers // their frames; nil for a shared frame
+	frame []byte      // the shared frame
+	total int
+	last  bool // the close frame is among them
+
+	// The outcome, as sender.send returns it.
+	n   int
+	err error
+}
+
+// sharedSend is a broadcast frame for an idle session (WriteShared).
+type sharedSend struct {
+	s     *Session
+	t     *wsTransport
+	frame []byte
 }
 
 // writerCount counts the writers handed out, to spread sessions over them.
@@ -68,12 +104,17 @@ func (srv *Server) pickWriter() *writer {
 func (w *writer) add(s *Session) {
 	w.mu.Lock()
 	w.list = append(w.list, s)
+	w.wakeLocked()
+	w.mu.Unlock()
+}
+
+// wakeLocked starts w's goroutine unless it runs. w.mu held.
+func (w *writer) wakeLocked() {
 	if !w.running.Load() {
 		w.running.Store(true)
 		w.srv.wg.Add(1)
 		go w.run()
 	}
-	w.mu.Unlock()
 }
 
 func (w *writer) run() {
@@ -81,13 +122,20 @@ func (w *writer) run() {
 	yielded := false
 	for {
 		w.mu.Lock()
-		batch := w.list
-		w.list, w.spare = w.spare[:0], batch
-		if len(batch) == 0 {
+		list, shared := w.list, w.shared
+		w.list, w.spare = w.spare[:0], list
+		w.shared, w.spareShared = w.spareShared[:0], shared
+		if len(list) == 0 && len(shared) == 0 {
 			if yielded {
 				w.running.Store(false)
 				if cap(w.spare) > 4096 {
 					w.spare = nil // a burst's list is not kept for good
+				}
+				if cap(w.spareShared) > 16384 {
+					w.spareShared = nil
+				}
+				if w.srv.closed.Load() {
+					w.closeRingLocked()
 				}
 				w.mu.Unlock()
 				return
@@ -99,60 +147,163 @@ func (w *writer) run() {
 		}
 		w.mu.Unlock()
 		yielded = false
-		for i, s := range batch {
-			s.writePass(w)
-			batch[i] = nil
-		}
+		w.pass(list, shared)
+		clear(list)
+		clear(shared)
 	}
 }
 
-// writePass sends what s has queued with one non-blocking sendmsg.
-func (s *Session) writePass(w *writer) {
+// pass gives every session of list and shared one non-blocking send of
+// what it has to send, ringEntries sends at a time.
+func (w *writer) pass(list []*Session, shared []sharedSend) {
+	jobs, bufs := w.jobs[:0], w.bufs[:0]
+	for _, x := range shared {
+		jobs = append(jobs, sendJob{s: x.s, t: x.t, frame: x.frame, total: len(x.frame)})
+		if len(jobs) == ringEntries {
+			w.sendJobs(jobs)
+			jobs = jobs[:0]
+		}
+	}
+	for _, s := range list {
+		var ok bool
+		if jobs, bufs, ok = s.takeJob(jobs, bufs); !ok {
+			continue
+		}
+		if len(jobs) == ringEntries {
+			w.sendJobs(jobs)
+			jobs = jobs[:0]
+			clear(bufs)
+			bufs = bufs[:0]
+		}
+	}
+	if len(jobs) > 0 {
+		w.sendJobs(jobs)
+	}
+	clear(bufs)
+	w.jobs, w.bufs = jobs[:0], bufs[:0]
+}
+
+// takeJob appends to jobs the send of what s has queued, its frames to
+// bufs; ok is false when s has nothing to send.
+func (s *Session) takeJob(jobs []sendJob, bufs net.Buffers) (_ []sendJob, _ net.Buffers, ok bool) {
 	s.mu.Lock()
 	t := s.ws
 	items := s.takeLocked()
 	if len(items) == 0 || t == nil {
 		s.flushing = false
 		s.mu.Unlock()
-		return
+		return jobs, bufs, false
 	}
 	s.mu.Unlock()
+	start := len(bufs)
+	bufs, total, last := s.framesOf(items, t, bufs)
+	// bufs may grow into a new array later; this job keeps the one its
+	// frames are in.
+	return append(jobs, sendJob{s: s, t: t, items: items, bufs: bufs[start:len(bufs):len(bufs)], total: total, last: last}), bufs, true
+}
 
-	bufs, total, last := s.framesOf(items, t, w.bufs[:0])
-	n, err := w.snd.send(&t.out, bufs)
-	if err == nil && n < total {
-		// The connection is full: its own goroutine waits for the rest.
-		rest := make(net.Buffers, 0, len(bufs))
-		for _, b := range bufs {
-			if n >= len(b) {
-				n -= len(b)
-				continue
+// sendJobs makes the sends of jobs, through the ring when there are
+// several, and ends each (finishJob).
+func (w *writer) sendJobs(jobs []sendJob) {
+	if len(jobs) > 1 && w.openRing() {
+		w.ring.send(jobs)
+		w.srv.ringSubmits.Add(1)
+	} else {
+		for i := range jobs {
+			j := &jobs[i]
+			if j.bufs == nil {
+				j.n, j.err = j.t.out.sendOne(j.frame)
+			} else {
+				j.n, j.err = w.snd.send(&j.t.out, j.bufs)
 			}
-			rest = append(rest, b[n:])
-			n = 0
 		}
-		clear(bufs)
-		w.bufs = bufs
-		s.stall(w, t, rest, items, last)
+	}
+	for i := range jobs {
+		jobs[i].s.finishJob(w, &jobs[i])
+		jobs[i] = sendJob{}
+	}
+}
+
+// finishJob ends a send of a pass: what the connection did not take goes
+// to a goroutine that waits for it.
+func (s *Session) finishJob(w *writer, j *sendJob) {
+	if n := j.n; j.err == nil && n < j.total {
+		var rest net.Buffers
+		if j.bufs == nil {
+			rest = net.Buffers{j.frame[n:]}
+		} else {
+			rest = make(net.Buffers, 0, len(j.bufs))
+			for _, b := range j.bufs {
+				if n >= len(b) {
+					n -= len(b)
+					continue
+				}
+				rest = append(rest, b[n:])
+				n = 0
+			}
+		}
+		s.stall(w, j.t, rest, j.items, j.last)
 		return
 	}
-	clear(bufs)
-	w.bufs = bufs
-	s.afterWrite(w, t, items, last, err)
+	s.afterWrite(w, j.t, j.items, j.last, j.err)
+}
+
+// openRing reports whether w has a ring to send through, opening it on
+// first use. Called by w's goroutine.
+func (w *writer) openRing() bool {
+	if w.ring != nil {
+		return true
+	}
+	if w.ringFailed || !w.srv.rings {
+		return false
+	}
+	r, err := openRing()
+	if err != nil {
+		w.ringFailed = true
+		w.srv.cfg.Logger.Warn("engineio: io_uring unavailable; sending with a system call per connection", "err", err)
+		return false
+	}
+	w.ring = r
+	// A server dropped without Shutdown or Close still gives its rings
+	// back.
+	w.ringCleanup = runtime.AddCleanup(w.srv, (*ring).close, r)
+	return true
+}
+
+// closeRingLocked closes w's ring, if any, once its goroutine is done
+// with it. w.mu held.
+func (w *writer) closeRingLocked() {
+	if w.ring == nil || w.running.Load() {
+		return
+	}
+	w.ringCleanup.Stop()
+	w.ring.close()
+	w.ring, w.ringFailed = nil, true
+}
+
+// addShared queues a broadcast frame for an idle session for the next
+// pass. The session's flushing is set by the caller.
+func (w *writer) addShared(x sharedSend) {
+	w.mu.Lock()
+	w.shared = append(w.shared, x)
+	w.wakeLocked()
+	w.mu.Unlock()
 }
 
 // WriteShared queues m like WriteMessage, for a message that many sessions
 // are written at once: a broadcast. On a server with one CPU
 // (GOMAXPROCS 1 at NewServer), a WebSocket session with nothing queued
-// gets m's frame from the caller at once, with one non-blocking send:
-// handing each recipient to the writer buys no parallelism there, and
-// cost a second visit to every session (its lock, its queue, its
-// connection), for 5,000 recipients a tenth of the CPU of the broadcast.
-// What the connection does not take at once is written as a stalled
-// write is. While the writer has work, the server is behind, and m joins
-// the queue to leave with what is queued: coalescing is what keeps up
-// with a high broadcast rate. With more CPUs, the writers share a
-// broadcast's sends.
+// does not queue m: its frame goes straight into the writer's next pass,
+// which makes the sends of a whole broadcast with one system call per
+// ringEntries connections (uring_linux.go). Where the kernel has no
+// io_uring for the process, the caller sends the frame itself, with one
+// non-blocking send, unless the writer has work: handing each recipient
+// to the writer then buys nothing, and costs a second visit to every
+// session (its lock, its queue, its connection), for 5,000 recipients a
+// tenth of the CPU of the broadcast; while the writer has work, the
+// server is behind, and m joins the queue to leave with what is queued.
+// What a connection does not take at once is written as a stalled write
+// is. With more CPUs, the writers share a broadcast's sends.
 func (s *Session) WriteShared(m *Message) error {
 	if !s.srv.sendInline {
 		return s.WriteMessage(m)
@@ -160,9 +311,9 @@ func (s *Session) WriteShared(m *Message) error {
 	s.mu.Lock()
 	t := s.ws
 	w := s.writerLocked()
-	if s.state != stateOpen || s.transport != TransportWebSocket || t == nil || !t.out.usable() || s.flushing || len(s.queue) > 0 || w.running.Load() {
-		// Not idle, or the writer is behind: under load, frames queued
-		// behind others leave with them in one send.
+	if s.state != stateOpen || s.transport != TransportWebSocket || t == nil || !t.out.usable() || s.flushing || len(s.queue) > 0 || (!s.srv.rings && w.running.Load()) {
+		// Not idle, or the writer is behind: frames queued behind
+		// others leave with them in one send.
 		s.mu.Unlock()
 		return s.WriteMessage(m)
 	}
@@ -170,6 +321,10 @@ func (s *Session) WriteShared(m *Message) error {
 	s.mu.Unlock()
 
 	f := s.frameOf(&outItem{msg: m}, t)
+	if s.srv.rings {
+		w.addShared(sharedSend{s: s, t: t, frame: f})
+		return nil
+	}
 	n, err := t.out.sendOne(f)
 	if err == nil && n < len(f) {
 		s.stall(w, t, net.Buffers{f[n:]}, nil, false)

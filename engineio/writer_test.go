@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -163,10 +164,10 @@ func TestWebSocketOverTLSFlushes(t *testing.T) {
 	}
 }
 
-// With one CPU, a broadcast's message goes to an idle session from the
-// caller, without the writer; once the writer has work, it queues behind
-// it. Mixed with queued writes, and past a full connection, everything
-// arrives in order.
+// With one CPU and no io_uring, a broadcast's message goes to an idle
+// session from the caller, without the writer; once the writer has work,
+// it queues behind it. Mixed with queued writes, and past a full
+// connection, everything arrives in order.
 func TestWriteSharedSendsFromTheCallerAndKeepsOrder(t *testing.T) {
 	t.Parallel()
 	cfg := conformanceConfig()
@@ -175,6 +176,7 @@ func TestWriteSharedSendsFromTheCallerAndKeepsOrder(t *testing.T) {
 	cfg.WriteTimeout = 5 * time.Second
 	s := newTestServer(t, cfg)
 	s.eng.sendInline = true // as with GOMAXPROCS 1
+	s.eng.rings = false
 	c := s.dial("EIO=4&transport=websocket", nil)
 	c.read() // open
 	s.h.next("open")
@@ -244,5 +246,116 @@ func TestWriteSharedSendsFromTheCallerAndKeepsOrder(t *testing.T) {
 	}
 	for i := range n {
 		c.expect("4" + strconv.Itoa(i) + ":" + pad)
+	}
+}
+
+// With one CPU and io_uring, a broadcast's message to an idle session
+// skips its queue and joins the writer's next pass as a ready frame; the
+// pass sends to every such session through the ring. Mixed with queued
+// writes, and past a full connection, everything arrives in order.
+func TestWriteSharedJoinsTheWritersPassAndKeepsOrder(t *testing.T) {
+	t.Parallel()
+	if !ringsAvailable() {
+		t.Skip("io_uring is not available to this process")
+	}
+	cfg := conformanceConfig()
+	cfg.PingInterval = time.Minute
+	cfg.MaxQueueBytes = 64 << 20
+	cfg.WriteTimeout = 5 * time.Second
+	s := newTestServer(t, cfg)
+	s.eng.sendInline = true // as with GOMAXPROCS 1
+	s.eng.rings = true
+	const clients = 5
+	var cs []*wsClient
+	var sessions []*Session // sessions[i] is cs[i]'s
+	for range clients {
+		c := s.dial("EIO=4&transport=websocket", nil)
+		c.read() // open
+		s.h.next("open")
+		cs = append(cs, c)
+		for _, x := range s.sessions() {
+			if !slices.Contains(sessions, x) {
+				sessions = append(sessions, x)
+			}
+		}
+	}
+	if !sessions[0].ws.out.usable() {
+		t.Skip("no descriptor to send to on this platform")
+	}
+	sess := sessions[0]
+	sess.mu.Lock()
+	w := sess.writerLocked()
+	sess.mu.Unlock()
+
+	// The writer's lock held, the message waits to join its list, and
+	// the session's queue stays empty.
+	w.mu.Lock()
+	done := make(chan error, 1)
+	go func() { done <- sess.WriteShared(NewMessage(Text, []byte("first"), false)) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		sess.mu.Lock()
+		flushing, queued := sess.flushing, len(sess.queue)
+		sess.mu.Unlock()
+		if flushing {
+			if queued != 0 {
+				w.mu.Unlock()
+				t.Fatal("WriteShared to an idle session used its queue")
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			w.mu.Unlock()
+			t.Fatal("WriteShared never took the session")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	w.mu.Unlock()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	cs[0].expect("4first")
+
+	// A broadcast to all: every client gets it, through the ring.
+	for i := range 20 {
+		m := NewMessage(Text, []byte("all"+strconv.Itoa(i)), false)
+		for _, x := range sessions {
+			if err := x.WriteShared(m); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, c := range cs {
+		for i := range 20 {
+			c.expect("4all" + strconv.Itoa(i))
+		}
+	}
+	if s.eng.ringSubmits.Load() == 0 {
+		t.Fatal("no pass sent through the ring")
+	}
+
+	const n = 2000
+	pad := strings.Repeat("x", 8<<10)
+	for i := range n {
+		m := NewMessage(Text, []byte(strconv.Itoa(i)+":"+pad), false)
+		var err error
+		if i%3 == 0 {
+			err = sess.WriteMessage(m)
+		} else {
+			err = sess.WriteShared(m)
+		}
+		if err != nil {
+			t.Fatalf("write %d: %v", i, err)
+		}
+	}
+	deadline = time.Now().Add(5 * time.Second)
+	for s.eng.stalledWrites.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no write found the connection full; the test proves nothing")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for i := range n {
+		cs[0].expect("4" + strconv.Itoa(i) + ":" + pad)
 	}
 }
