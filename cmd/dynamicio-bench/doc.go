@@ -7,6 +7,7 @@
 //	make bench                   # builds, npm ci, full run, ~15 minutes
 //	make bench-smoke             # a few seconds per server
 //	dynamicio-bench -scenarios echo,broadcast-1000 -reps 1 -cpuprofile-dir /tmp/prof
+//	dynamicio-bench -scenarios broadcast-1000-100B -ramp-step 6s   # steadier steps
 //
 // Each server under test runs pinned to cpu 1 (taskset -c 1, GOMAXPROCS=1
 // for Go) and this program re-executes itself pinned to cpu 0, so client

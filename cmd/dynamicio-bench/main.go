@@ -27,9 +27,10 @@ type options struct {
 	Pin        bool
 	Ours, Raw  string // server binaries
 	NodeDir    string
-	ProfileDir string // CPU profiles of our server, one per scenario run
-	GenProfile string // CPU profile of this process (the load generator)
-	GenReader  string // how the generator reads WebSocket clients: poll or goroutine
+	ProfileDir string        // CPU profiles of our server, one per scenario run
+	GenProfile string        // CPU profile of this process (the load generator)
+	GenReader  string        // how the generator reads WebSocket clients: poll or goroutine
+	RampStep   time.Duration // length of a broadcast ramp's step; 0: the mode's
 	Log        func(format string, args ...any)
 }
 
@@ -48,6 +49,7 @@ func main() {
 	flag.StringVar(&o.ProfileDir, "cpuprofile-dir", "", "write a pprof CPU profile of our server for each scenario run here")
 	flag.StringVar(&o.GenProfile, "genprofile", "", "write a pprof CPU profile of the load generator (this process, every scenario) to FILE")
 	flag.StringVar(&o.GenReader, "genreader", "poll", "how the load generator reads its WebSocket clients: poll (one epoll set for all) or goroutine (one goroutine per client)")
+	flag.DurationVar(&o.RampStep, "ramp-step", 0, "length of each broadcast step (default 1.5s; longer steps give steadier p99 and CPU figures, at that many times the run time)")
 	rebuildDir := flag.String("rebuild", "", "only write the report again from DIR/results.json (no measuring)")
 	flag.Parse()
 	if *rebuildDir != "" {
@@ -157,6 +159,9 @@ func run(ctx context.Context, o options) error {
 	if o.Smoke {
 		p, mode = smokeParams, "smoke"
 	}
+	if o.RampStep > 0 {
+		p.RampStep = o.RampStep
+	}
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return err
 	}
@@ -166,6 +171,7 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 	m := describeMachine(o.Pin, mode, o.Reps)
+	m.RampStep = p.RampStep.String()
 	o.Log("machine: %d cpus, %s, kernel %s, %s, node %s, loadavg %s", m.Nproc, m.CPU, m.Kernel, m.Go, m.Node, m.LoadStart)
 	began := time.Now()
 	var list []*scenario

@@ -236,6 +236,7 @@ type machine struct {
 	Mode       string `json:"mode"`
 	Reps       int    `json:"reps"`
 	Duration   string `json:"duration,omitempty"`
+	RampStep   string `json:"ramp_step,omitempty"` // each broadcast step's length
 }
 
 func describeMachine(pinned bool, mode string, reps int) machine {

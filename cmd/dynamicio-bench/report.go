@@ -169,7 +169,11 @@ func (r *report) markdown() string {
 		{"date", m.Date}, {"cpus (nproc)", strconv.Itoa(m.Nproc)}, {"cpu model", m.CPU}, {"kernel", m.Kernel},
 		{"Go", m.Go}, {"Node", m.Node}, {"load average at start", m.LoadStart}, {"load average at end", m.LoadEnd},
 		{"server under test", m.ServerCore}, {"load generator", m.Generator}, {"run took", m.Duration},
+		{"broadcast step length", m.RampStep},
 	} {
+		if kv[1] == "" {
+			continue // a field older results lack
+		}
 		fmt.Fprintf(&b, "| %s | %s |\n", kv[0], kv[1])
 	}
 	b.WriteString("\nServers:\n\n")
