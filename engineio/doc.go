@@ -26,8 +26,11 @@
 // A WebSocket session has one goroutine, its reader, and no timers:
 // heartbeats run on one timing wheel per server. Writes never wait for the
 // network: they append to a bounded per-session queue, and one writer per
-// CPU gives every session with something queued one non-blocking sendmsg
-// of all of it per pass, so batches grow with the load (writer.go). A
+// CPU gives every session with something queued one non-blocking send
+// of all of it per pass, so batches grow with the load (writer.go). On
+// Linux a pass submits its sends to io_uring, up to 256 connections per
+// system call (uring_linux.go; DYNAMICIO_IO_URING=off, or a kernel that
+// refuses io_uring, makes one sendto or sendmsg per connection). A
 // connection whose kernel buffer is full gets a goroutine of its own until
 // it drains; on Linux, reads and writes that cannot block are made without
 // entering the scheduler's system-call state. A Message is encoded once however many sessions it is written to,
