@@ -53,9 +53,6 @@ type ring struct {
 
 // The kernel's ABI (include/uapi/linux/io_uring.h).
 const (
-	sysIOURingSetup = 425
-	sysIOURingEnter = 426
-
 	ringSetupSubmitAll = 1 << 7 // submit the whole batch past a failed entry
 	ringEnterGetEvents = 1 << 0
 	ringOffSQRing      = 0
@@ -128,7 +125,13 @@ func ringsAvailable() bool { return ringProbe() }
 func openRing() (*ring, error) {
 	var p ringParams
 	p.flags = ringSetupSubmitAll
-	fd, _, e := syscall.Syscall(sysIOURingSetup, ringEntries, uintptr(unsafe.Pointer(&p)), 0)
+	fd, _, e := syscall.Syscall(unix.SYS_IO_URING_SETUP, ringEntries, uintptr(unsafe.Pointer(&p)), 0)
+	if e == syscall.EINVAL {
+		// Before Linux 5.18: no SUBMIT_ALL. complete resubmits what a
+		// failed entry left unsubmitted.
+		p = ringParams{}
+		fd, _, e = syscall.Syscall(unix.SYS_IO_URING_SETUP, ringEntries, uintptr(unsafe.Pointer(&p)), 0)
+	}
 	if e != 0 {
 		return nil, fmt.Errorf("io_uring_setup: %w", e)
 	}
@@ -174,8 +177,12 @@ func (r *ring) close() {
 	unix.Close(r.fd)
 }
 
+// errRingLost is the outcome of a send whose completion never came.
+var errRingLost = errors.New("engineio: io_uring lost a send's completion")
+
 // send makes the sends of jobs (at most r.entries), setting each job's n
-// and err as sender.send would.
+// and err as sender.send would. A job of more than maxIovecs buffers is
+// left with n = -1 for the caller to send in several calls.
 func (r *ring) send(jobs []sendJob) {
 	// Room for every job's header and buffers before any pointer to
 	// them goes into the queue: the slices must not move after.
@@ -199,6 +206,10 @@ func (r *ring) send(jobs []sendJob) {
 	queued := uint32(0)
 	for i := range jobs {
 		j := &jobs[i]
+		if len(j.bufs) > maxIovecs {
+			j.n = -1
+			continue
+		}
 		o := &j.t.out
 		o.mu.Lock()
 		if o.closed {
@@ -209,7 +220,7 @@ func (r *ring) send(jobs []sendJob) {
 		locked = append(locked, o)
 		q := &r.sqes[(tail+queued)&r.sqMask]
 		*q = ringSQE{fd: o.fd, msgFlags: unix.MSG_DONTWAIT | unix.MSG_NOSIGNAL, userData: uint64(i)}
-		j.n, j.err = 0, nil
+		j.n, j.err = 0, errRingLost // until its completion says otherwise
 		one, bufs := j.frame, j.bufs
 		if len(bufs) == 1 {
 			one, bufs = bufs[0], nil
@@ -220,15 +231,13 @@ func (r *ring) send(jobs []sendJob) {
 			q.addr = uint64(uintptr(unsafe.Pointer(&one[0])))
 			q.len = uint32(len(one))
 		case bufs == nil:
+			j.err = nil
 			o.mu.Unlock() // nothing to send
 			locked = locked[:len(locked)-1]
 			continue
 		default:
 			start := len(iov)
 			for _, b := range bufs {
-				if len(iov)-start == maxIovecs {
-					break
-				}
 				if len(b) > 0 {
 					v := iovec{Base: &b[0]}
 					v.SetLen(len(b))
@@ -237,6 +246,7 @@ func (r *ring) send(jobs []sendJob) {
 			}
 			if len(iov) == start {
 				// Nothing to send: not worth a queue entry.
+				j.err = nil
 				o.mu.Unlock()
 				locked = locked[:len(locked)-1]
 				continue
@@ -265,34 +275,55 @@ func (r *ring) send(jobs []sendJob) {
 
 // complete submits the queued sends and reads their completions, queued
 // in all, into jobs.
+//
+// The wait for completions cannot block: a MSG_DONTWAIT send on io_uring
+// completes (with EAGAIN if the connection is full) during the submission
+// itself rather than waiting for room (io_sendmsg_prep sets REQ_F_NOWAIT).
 func (r *ring) complete(jobs []sendJob, queued uint32) {
 	tail := atomic.LoadUint32(r.sqTail)
-	for done := uint32(0); done < queued; {
+	for done, failures := uint32(0), 0; done < queued; {
 		toSubmit := tail - atomic.LoadUint32(r.sqHead)
 		// RawSyscall, as for sendmsg: the sends cannot block, and a
 		// ring of them takes about a millisecond, which sysmon would
 		// otherwise answer by handing the P to another thread.
-		_, _, e := syscall.RawSyscall6(sysIOURingEnter, uintptr(r.fd), uintptr(toSubmit), uintptr(queued-done), ringEnterGetEvents, 0, 0)
+		_, _, e := syscall.RawSyscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(toSubmit), uintptr(queued-done), ringEnterGetEvents, 0, 0)
+		before := done
 		head := atomic.LoadUint32(r.cqHead)
 		for cqTail := atomic.LoadUint32(r.cqTail); head != cqTail; head++ {
 			c := &r.cqes[head&r.cqMask]
 			j := &jobs[c.userData]
+			j.err = nil
 			if c.res >= 0 {
 				j.n = int(c.res)
-			} else if err := sendErr("io_uring send", syscall.Errno(-c.res)); err != nil {
-				j.err = err
+			} else {
+				j.err = sendErr("io_uring send", syscall.Errno(-c.res))
 			}
 			done++
 		}
 		atomic.StoreUint32(r.cqHead, head)
-		if e != 0 && e != syscall.EINTR {
-			// The kernel refused to take some (short of memory):
-			// take them back. Their jobs keep n = 0, so their frames
-			// go to the goroutine that waits for a full connection.
-			if left := tail - atomic.LoadUint32(r.sqHead); left > 0 {
-				tail -= left
-				queued -= left
-				atomic.StoreUint32(r.sqTail, tail)
+		if e == 0 || e == syscall.EINTR {
+			failures = 0
+			continue
+		}
+		// The kernel refused to take some (short of memory): take them
+		// back. Their jobs keep n = 0, so their frames go to the
+		// goroutine that waits for a full connection.
+		if left := tail - atomic.LoadUint32(r.sqHead); left > 0 {
+			for i := tail - left; i != tail; i++ {
+				jobs[r.sqes[i&r.sqMask].userData].err = nil
+			}
+			tail -= left
+			queued -= left
+			atomic.StoreUint32(r.sqTail, tail)
+			continue
+		}
+		// Everything submitted, completions missing: sends of this kind
+		// complete during the submission, so they are done, only
+		// unreported. After enough tries, their jobs keep errRingLost
+		// and their sessions close.
+		if done == before {
+			if failures++; failures == 100 {
+				return
 			}
 		}
 	}

@@ -149,3 +149,32 @@ func TestRingSendFailures(t *testing.T) {
 		t.Errorf("the healthy connection read %q, %v", buf, err)
 	}
 }
+
+// A vector longer than one sendmsg takes is not submitted: the writer sends
+// it in several calls (sendJobs), rather than stall the rest.
+func TestRingLeavesLongVectorsToTheWriter(t *testing.T) {
+	r := testRing(t)
+	ln := loopbackListener(t)
+	srvLong, _ := tcpPair(t, ln)
+	srvOK, cliOK := tcpPair(t, ln)
+	long := make([][]byte, maxIovecs+1)
+	for i := range long {
+		long[i] = []byte("x")
+	}
+	jobs := []sendJob{
+		{t: rawTransport(srvLong), bufs: long, total: len(long)},
+		{t: rawTransport(srvOK), frame: []byte("ok"), total: 2},
+	}
+	r.send(jobs)
+	if jobs[0].n != -1 {
+		t.Errorf("long vector: n = %d, err %v; want -1 (not sent)", jobs[0].n, jobs[0].err)
+	}
+	if jobs[1].n != 2 || jobs[1].err != nil {
+		t.Errorf("other job: n = %d, err %v", jobs[1].n, jobs[1].err)
+	}
+	buf := make([]byte, 2)
+	cliOK.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadFull(cliOK, buf); err != nil || string(buf) != "ok" {
+		t.Errorf("read %q, %v", buf, err)
+	}
+}

@@ -210,6 +210,11 @@ func (w *writer) sendJobs(jobs []sendJob) {
 	if len(jobs) > 1 && w.openRing() {
 		w.ring.send(jobs)
 		w.srv.ringSubmits.Add(1)
+		for i := range jobs {
+			if j := &jobs[i]; j.n < 0 { // too many buffers for one call
+				j.n, j.err = w.snd.send(&j.t.out, j.bufs)
+			}
+		}
 	} else {
 		for i := range jobs {
 			j := &jobs[i]

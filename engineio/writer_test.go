@@ -265,6 +265,7 @@ func TestWriteSharedJoinsTheWritersPassAndKeepsOrder(t *testing.T) {
 	s := newTestServer(t, cfg)
 	s.eng.sendInline = true // as with GOMAXPROCS 1
 	s.eng.rings = true
+	s.eng.writers = s.eng.writers[:1] // every session on one writer, as then
 	const clients = 5
 	var cs []*wsClient
 	var sessions []*Session // sessions[i] is cs[i]'s
