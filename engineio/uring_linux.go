@@ -221,20 +221,11 @@ func (r *ring) send(jobs []sendJob) {
 		q := &r.sqes[(tail+queued)&r.sqMask]
 		*q = ringSQE{fd: o.fd, msgFlags: unix.MSG_DONTWAIT | unix.MSG_NOSIGNAL, userData: uint64(i)}
 		j.n, j.err = 0, errRingLost // until its completion says otherwise
-		one, bufs := j.frame, j.bufs
-		if len(bufs) == 1 {
-			one, bufs = bufs[0], nil
-		}
-		switch {
-		case bufs == nil && len(one) > 0:
+		switch bufs := j.bufs; {
+		case len(bufs) == 1 && len(bufs[0]) > 0:
 			q.opcode = ringOpSend
-			q.addr = uint64(uintptr(unsafe.Pointer(&one[0])))
-			q.len = uint32(len(one))
-		case bufs == nil:
-			j.err = nil
-			o.mu.Unlock() // nothing to send
-			locked = locked[:len(locked)-1]
-			continue
+			q.addr = uint64(uintptr(unsafe.Pointer(&bufs[0][0])))
+			q.len = uint32(len(bufs[0]))
 		default:
 			start := len(iov)
 			for _, b := range bufs {

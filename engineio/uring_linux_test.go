@@ -38,9 +38,9 @@ func TestRingSendsToEveryConnectionOnce(t *testing.T) {
 		srv, cli := tcpPair(t, ln)
 		j := sendJob{t: rawTransport(srv)}
 		if i%2 == 0 {
-			j.frame = []byte(fmt.Sprintf("frame %d", i))
-			j.total = len(j.frame)
-			want = append(want, j.frame)
+			f := []byte(fmt.Sprintf("frame %d", i))
+			j.bufs, j.total = [][]byte{f}, len(f)
+			want = append(want, f)
 		} else {
 			// An empty buffer among them, as a vector may hold.
 			j.bufs = [][]byte{[]byte("vec "), nil, []byte(fmt.Sprint(i)), []byte("!")}
@@ -78,8 +78,8 @@ func TestRingSendToAFullConnectionDoesNotWait(t *testing.T) {
 	go io.Copy(io.Discard, cliOK)
 	big := bytes.Repeat([]byte("x"), 1<<20)
 	jobs := []sendJob{
-		{t: rawTransport(srvFull), frame: big, total: len(big)},
-		{t: rawTransport(srvOK), frame: []byte("ok"), total: 2},
+		{t: rawTransport(srvFull), bufs: [][]byte{big}, total: len(big)},
+		{t: rawTransport(srvOK), bufs: [][]byte{[]byte("ok")}, total: 2},
 	}
 	done := make(chan struct{})
 	var short bool
@@ -124,9 +124,9 @@ func TestRingSendFailures(t *testing.T) {
 	cliReset.Close()
 	srvOK, cliOK := tcpPair(t, ln)
 	jobs := []sendJob{
-		{t: closed, frame: []byte("never"), total: 5},
-		{t: rawTransport(srvReset), frame: []byte("reset"), total: 5},
-		{t: rawTransport(srvOK), frame: []byte("fine"), total: 4},
+		{t: closed, bufs: [][]byte{[]byte("never")}, total: 5},
+		{t: rawTransport(srvReset), bufs: [][]byte{[]byte("reset")}, total: 5},
+		{t: rawTransport(srvOK), bufs: [][]byte{[]byte("fine")}, total: 4},
 	}
 	var resetErr error
 	for range 50 { // the reset may take a moment to arrive
@@ -163,7 +163,7 @@ func TestRingLeavesLongVectorsToTheWriter(t *testing.T) {
 	}
 	jobs := []sendJob{
 		{t: rawTransport(srvLong), bufs: long, total: len(long)},
-		{t: rawTransport(srvOK), frame: []byte("ok"), total: 2},
+		{t: rawTransport(srvOK), bufs: [][]byte{[]byte("ok")}, total: 2},
 	}
 	r.send(jobs)
 	if jobs[0].n != -1 {

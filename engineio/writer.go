@@ -68,8 +68,7 @@ type sendJob struct {
 	s     *Session
 	t     *wsTransport
 	items []outItem   // the queue items sent; nil for a shared frame
-	bufs  net.Buffers // their frames; nil for a shared frame
-	frame []byte      // the shared frame
+	bufs  net.Buffers // their frames, or the shared frame
 	total int
 	last  bool // the close frame is among them
 
@@ -160,22 +159,15 @@ func (w *writer) run() {
 func (w *writer) pass(list []*Session, shared []sharedSend) {
 	jobs, bufs := w.jobs[:0], w.bufs[:0]
 	for _, x := range shared {
-		jobs = append(jobs, sendJob{s: x.s, t: x.t, frame: x.frame, total: len(x.frame)})
-		if len(jobs) == ringEntries {
-			w.sendJobs(jobs)
-			jobs = jobs[:0]
-		}
+		bufs = append(bufs, x.frame)
+		n := len(bufs)
+		jobs = append(jobs, sendJob{s: x.s, t: x.t, bufs: bufs[n-1 : n : n], total: len(x.frame)})
+		jobs, bufs = w.sendIfFull(jobs, bufs)
 	}
 	for _, s := range list {
 		var ok bool
-		if jobs, bufs, ok = s.takeJob(jobs, bufs); !ok {
-			continue
-		}
-		if len(jobs) == ringEntries {
-			w.sendJobs(jobs)
-			jobs = jobs[:0]
-			clear(bufs)
-			bufs = bufs[:0]
+		if jobs, bufs, ok = s.takeJob(jobs, bufs); ok {
+			jobs, bufs = w.sendIfFull(jobs, bufs)
 		}
 	}
 	if len(jobs) > 0 {
@@ -183,6 +175,17 @@ func (w *writer) pass(list []*Session, shared []sharedSend) {
 	}
 	clear(bufs)
 	w.jobs, w.bufs = jobs[:0], bufs[:0]
+}
+
+// sendIfFull sends jobs once there are a ring's worth, and starts jobs and
+// their frames over.
+func (w *writer) sendIfFull(jobs []sendJob, bufs net.Buffers) ([]sendJob, net.Buffers) {
+	if len(jobs) < ringEntries {
+		return jobs, bufs
+	}
+	w.sendJobs(jobs)
+	clear(bufs)
+	return jobs[:0], bufs[:0]
 }
 
 // takeJob appends to jobs the send of what s has queued, its frames to
@@ -199,7 +202,7 @@ func (s *Session) takeJob(jobs []sendJob, bufs net.Buffers) (_ []sendJob, _ net.
 	s.mu.Unlock()
 	start := len(bufs)
 	bufs, total, last := s.framesOf(items, t, bufs)
-	// bufs may grow into a new array later; this job keeps the one its
+	// bufs may grow into a new array later; a job keeps the one its
 	// frames are in.
 	return append(jobs, sendJob{s: s, t: t, items: items, bufs: bufs[start:len(bufs):len(bufs)], total: total, last: last}), bufs, true
 }
@@ -218,11 +221,7 @@ func (w *writer) sendJobs(jobs []sendJob) {
 	} else {
 		for i := range jobs {
 			j := &jobs[i]
-			if j.bufs == nil {
-				j.n, j.err = j.t.out.sendOne(j.frame)
-			} else {
-				j.n, j.err = w.snd.send(&j.t.out, j.bufs)
-			}
+			j.n, j.err = w.snd.send(&j.t.out, j.bufs)
 		}
 	}
 	for i := range jobs {
@@ -235,19 +234,14 @@ func (w *writer) sendJobs(jobs []sendJob) {
 // to a goroutine that waits for it.
 func (s *Session) finishJob(w *writer, j *sendJob) {
 	if n := j.n; j.err == nil && n < j.total {
-		var rest net.Buffers
-		if j.bufs == nil {
-			rest = net.Buffers{j.frame[n:]}
-		} else {
-			rest = make(net.Buffers, 0, len(j.bufs))
-			for _, b := range j.bufs {
-				if n >= len(b) {
-					n -= len(b)
-					continue
-				}
-				rest = append(rest, b[n:])
-				n = 0
+		rest := make(net.Buffers, 0, len(j.bufs))
+		for _, b := range j.bufs {
+			if n >= len(b) {
+				n -= len(b)
+				continue
 			}
+			rest = append(rest, b[n:])
+			n = 0
 		}
 		s.stall(w, j.t, rest, j.items, j.last)
 		return

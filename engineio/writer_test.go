@@ -170,13 +170,7 @@ func TestWebSocketOverTLSFlushes(t *testing.T) {
 // connection, everything arrives in order.
 func TestWriteSharedSendsFromTheCallerAndKeepsOrder(t *testing.T) {
 	t.Parallel()
-	cfg := conformanceConfig()
-	cfg.PingInterval = time.Minute
-	cfg.MaxQueueBytes = 64 << 20
-	cfg.WriteTimeout = 5 * time.Second
-	s := newTestServer(t, cfg)
-	s.eng.sendInline = true // as with GOMAXPROCS 1
-	s.eng.rings = false
+	s := oneCPUServer(t, false)
 	c := s.dial("EIO=4&transport=websocket", nil)
 	c.read() // open
 	s.h.next("open")
@@ -226,6 +220,21 @@ func TestWriteSharedSendsFromTheCallerAndKeepsOrder(t *testing.T) {
 	writeMixedPastAFullConnection(t, s, sess, c)
 }
 
+// oneCPUServer returns a test server that writes as with GOMAXPROCS 1 (one
+// writer, WriteShared skipping idle sessions' queues), through io_uring or
+// not, with room for 64 MB queued per session.
+func oneCPUServer(t *testing.T, rings bool) *testServer {
+	cfg := conformanceConfig()
+	cfg.PingInterval = time.Minute
+	cfg.MaxQueueBytes = 64 << 20
+	cfg.WriteTimeout = 5 * time.Second
+	s := newTestServer(t, cfg)
+	s.eng.sendInline = true
+	s.eng.rings = rings
+	s.eng.writers = s.eng.writers[:1]
+	return s
+}
+
 // writeMixedPastAFullConnection writes sess 2,000 messages of 8 KB, queued
 // and shared in turn, more than the connection takes at once, and checks
 // that c gets them all in order.
@@ -266,14 +275,7 @@ func TestWriteSharedJoinsTheWritersPassAndKeepsOrder(t *testing.T) {
 	if !ringsAvailable() {
 		t.Skip("io_uring is not available to this process")
 	}
-	cfg := conformanceConfig()
-	cfg.PingInterval = time.Minute
-	cfg.MaxQueueBytes = 64 << 20
-	cfg.WriteTimeout = 5 * time.Second
-	s := newTestServer(t, cfg)
-	s.eng.sendInline = true // as with GOMAXPROCS 1
-	s.eng.rings = true
-	s.eng.writers = s.eng.writers[:1] // every session on one writer, as then
+	s := oneCPUServer(t, true)
 	const clients = 5
 	var cs []*wsClient
 	var sessions []*Session // sessions[i] is cs[i]'s
