@@ -17,9 +17,10 @@ var (
 	colGrid   = color.RGBA{215, 215, 215, 255}
 	colRef    = color.RGBA{200, 30, 30, 255}
 	colServer = map[string]color.RGBA{
-		"ours": {30, 110, 200, 255},
-		"node": {240, 150, 40, 255},
-		"raw":  {130, 130, 130, 255},
+		"ours":       {30, 110, 200, 255},
+		"node":       {240, 150, 40, 255},
+		"raw":        {130, 130, 130, 255},
+		"ours-again": {120, 180, 240, 255},
 	}
 )
 

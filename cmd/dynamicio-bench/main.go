@@ -127,6 +127,10 @@ func serverSpecs(o options) (map[string]*serverSpec, error) {
 		"node":     {Name: "node", Label: "socket.io 4.8 (Node, default ws engine)", Cmd: []string{"node", script, "ws"}, Env: []string{"WS_NO_BUFFER_UTIL=1", "WS_NO_UTF_8_VALIDATE=1"}, Polling: true, Binary: true},
 		"node-uws": {Name: "node-uws", Label: "socket.io 4.8 on uWebSockets.js (republished build)", Cmd: []string{"node", script, "uws"}, Polling: true, Binary: true},
 		"raw":      {Name: "raw", Label: "plain WebSocket (Go, one write per message)", Cmd: []string{abs(o.Raw)}, Binary: true},
+		// Not in a default run: the same server again, so that the ratio
+		// ours ÷ ours-again shows how far the machine's noise alone moves
+		// a ratio (an A/A comparison).
+		"ours-again": {Name: "ours-again", Label: "dynamicio (Go) again: the same binary as ours, to show what noise alone does to a ratio", Cmd: []string{abs(o.Ours)}, Polling: true, Binary: true},
 	}
 	out := map[string]*serverSpec{}
 	for _, name := range o.Servers {
@@ -134,7 +138,7 @@ func serverSpecs(o options) (map[string]*serverSpec, error) {
 		if !ok {
 			return nil, fmt.Errorf("unknown server %q", name)
 		}
-		if s.Name == "ours" || s.Name == "raw" {
+		if s.Name == "ours" || s.Name == "ours-again" || s.Name == "raw" {
 			if _, err := os.Stat(s.Cmd[0]); err != nil {
 				return nil, fmt.Errorf("%s: %w (build it first: make bench does)", s.Name, err)
 			}
@@ -173,7 +177,7 @@ func run(ctx context.Context, o options) error {
 	m := describeMachine(o.Pin, mode, o.Reps)
 	m.RampStep = p.RampStep.String()
 	o.Log("machine: %d cpus, %s, kernel %s, %s, node %s, loadavg %s", m.Nproc, m.CPU, m.Kernel, m.Go, m.Node, m.LoadStart)
-	began := time.Now()
+	began, others := time.Now(), otherTasks()
 	var list []*scenario
 	for _, sc := range scenarioList(p) {
 		if len(o.Only) == 0 || slices.ContainsFunc(o.Only, func(f string) bool { return strings.HasPrefix(sc.Name, f) }) {
@@ -265,6 +269,7 @@ reps:
 		}
 	}
 	m.LoadEnd = loadavg()
+	m.OtherTasks = interference(others, otherTasks(), time.Since(began))
 	m.Duration = time.Since(began).Round(time.Second).String()
 	rep := buildReport(m, list, specs, o.Servers, samples)
 	if err := rep.write(o.Out); err != nil {

@@ -9,7 +9,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -237,6 +239,8 @@ type machine struct {
 	Reps       int    `json:"reps"`
 	Duration   string `json:"duration,omitempty"`
 	RampStep   string `json:"ramp_step,omitempty"` // each broadcast step's length
+	// OtherTasks is what the machine's other tasks ran meanwhile (interference).
+	OtherTasks string `json:"other_tasks,omitempty"`
 }
 
 func describeMachine(pinned bool, mode string, reps int) machine {
@@ -299,4 +303,75 @@ func loadavg() string {
 		return ""
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// otherTasks is the CPU time (ns, from /proc/PID/task/TID/schedstat) of
+// every task outside this process, by command name: the daemons that share
+// the two cores with the server and the load generator. A task that ends
+// before the second snapshot is missed; the ones that matter here (agents,
+// kernel threads) live through the run.
+func otherTasks() map[int]taskTime {
+	self := os.Getpid()
+	out := map[int]taskTime{}
+	paths, _ := filepath.Glob("/proc/[0-9]*/task/[0-9]*/schedstat")
+	for _, p := range paths {
+		pid, _ := strconv.Atoi(strings.Split(p, "/")[2])
+		if pid == self {
+			continue
+		}
+		tid, _ := strconv.Atoi(strings.Split(p, "/")[4])
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(b))
+		if len(f) == 0 {
+			continue
+		}
+		ns, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			continue
+		}
+		comm, _ := os.ReadFile(filepath.Join(filepath.Dir(p), "comm"))
+		out[tid] = taskTime{comm: strings.TrimSpace(string(comm)), ns: ns}
+	}
+	return out
+}
+
+type taskTime struct {
+	comm string
+	ns   int64
+}
+
+// interference sums what other tasks ran between two otherTasks snapshots,
+// per second of elapsed time, naming the three busiest commands. Each
+// millisecond here is one the server or the generator may have waited for
+// its core: at p99 over a short window, a few such waits are the tail.
+func interference(before, after map[int]taskTime, elapsed time.Duration) string {
+	byComm := map[string]int64{}
+	var total int64
+	for tid, a := range after {
+		d := a.ns - before[tid].ns // a task born during the run counts from 0
+		if b, ok := before[tid]; ok && b.comm != a.comm {
+			d = a.ns // the id was reused
+		}
+		if d > 0 {
+			byComm[a.comm] += d
+			total += d
+		}
+	}
+	if elapsed <= 0 {
+		return ""
+	}
+	perSec := func(ns int64) float64 { return float64(ns) / 1e6 / elapsed.Seconds() }
+	names := make([]string, 0, len(byComm))
+	for c := range byComm {
+		names = append(names, c)
+	}
+	sort.Slice(names, func(i, j int) bool { return byComm[names[i]] > byComm[names[j]] })
+	var top []string
+	for _, c := range names[:min(3, len(names))] {
+		top = append(top, fmt.Sprintf("%s %.1f", c, perSec(byComm[c])))
+	}
+	return fmt.Sprintf("%.1f ms of CPU per second (%s)", perSec(total), strings.Join(top, ", "))
 }

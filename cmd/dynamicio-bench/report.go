@@ -170,6 +170,7 @@ func (r *report) markdown() string {
 		{"Go", m.Go}, {"Node", m.Node}, {"load average at start", m.LoadStart}, {"load average at end", m.LoadEnd},
 		{"server under test", m.ServerCore}, {"load generator", m.Generator}, {"run took", m.Duration},
 		{"broadcast step length", m.RampStep},
+		{"other tasks meanwhile (both cores)", m.OtherTasks},
 	} {
 		if kv[1] == "" {
 			continue // a field older results lack
@@ -181,27 +182,25 @@ func (r *report) markdown() string {
 		fmt.Fprintf(&b, "- **%s**: %s\n", s, r.Labels[s])
 	}
 	b.WriteString("\nServer CPU is utime+stime of the server process over the window (/proc/PID/stat, 10 ms ticks); RSS is VmRSS (/proc/PID/status). The load generator shares nothing with the server but the machine: when its own CPU nears 100% of its core, it, not the server, is the limit.\n")
-	hasNode, hasUWS := slices.Contains(r.Servers, "node"), slices.Contains(r.Servers, "node-uws")
+	// Ratios of ours to each reference present (and to ours-again, the
+	// A/A check, when asked for).
+	var against []string
+	for _, s := range []string{"node", "node-uws", "ours-again"} {
+		if slices.Contains(r.Servers, s) {
+			against = append(against, s)
+		}
+	}
 	for _, sc := range r.scenarios {
 		fmt.Fprintf(&b, "\n## %s\n\n%s\n\n", sc.Title, sc.What)
 		b.WriteString("| |")
 		for _, s := range r.Servers {
 			fmt.Fprintf(&b, " %s |", s)
 		}
-		if hasNode {
-			b.WriteString(" ours ÷ node |")
-		}
-		if hasUWS {
-			b.WriteString(" ours ÷ node-uws |")
+		for _, s := range against {
+			fmt.Fprintf(&b, " ours ÷ %s |", s)
 		}
 		b.WriteString("\n|---|")
-		for range r.Servers {
-			b.WriteString("---:|")
-		}
-		if hasNode {
-			b.WriteString("---:|")
-		}
-		if hasUWS {
+		for range len(r.Servers) + len(against) {
 			b.WriteString("---:|")
 		}
 		b.WriteString("\n")
@@ -215,11 +214,8 @@ func (r *report) markdown() string {
 				fmt.Fprintf(&b, " %s |", r.cell(sc.Name, s, mt.Key))
 			}
 			ours := r.value(sc.Name, "ours", mt.Key)
-			if hasNode {
-				fmt.Fprintf(&b, " %s |", ratio(ours, r.value(sc.Name, "node", mt.Key)))
-			}
-			if hasUWS {
-				fmt.Fprintf(&b, " %s |", ratio(ours, r.value(sc.Name, "node-uws", mt.Key)))
+			for _, s := range against {
+				fmt.Fprintf(&b, " %s |", ratio(ours, r.value(sc.Name, s, mt.Key)))
 			}
 			b.WriteString("\n")
 		}

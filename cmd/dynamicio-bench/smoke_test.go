@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -80,6 +81,9 @@ func TestSmoke(t *testing.T) {
 	}
 	if rep.Machine.Nproc < 1 || rep.Machine.Go == "" || rep.Machine.LoadStart == "" {
 		t.Errorf("machine description incomplete: %+v", rep.Machine)
+	}
+	if !strings.Contains(rep.Machine.OtherTasks, "ms of CPU per second") {
+		t.Errorf("no record of the other tasks' CPU: %q", rep.Machine.OtherTasks)
 	}
 
 	md, err := os.ReadFile(filepath.Join(out, "results.md"))
