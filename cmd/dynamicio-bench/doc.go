@@ -8,6 +8,7 @@
 //	make bench-smoke             # a few seconds per server
 //	dynamicio-bench -scenarios echo,broadcast-1000 -reps 1 -cpuprofile-dir /tmp/prof
 //	dynamicio-bench -scenarios broadcast-1000-100B -ramp-step 6s   # steadier steps
+//	dynamicio-bench -servers ours,ours-again,node-uws -scenarios slow   # A/A: noise alone
 //
 // Each server under test runs pinned to cpu 1 (taskset -c 1, GOMAXPROCS=1
 // for Go) and this program re-executes itself pinned to cpu 0, so client
@@ -20,7 +21,11 @@
 // Servers take turns within a repetition, in an order that rotates between
 // repetitions, so a change in machine load is spread over all of them; the
 // tables show medians. The report (results.md, results.json, results.png)
-// goes to -out with the machine's description and load average.
+// goes to -out with the machine's description, its load average and the
+// CPU the machine's other tasks took meanwhile (interference: at p99 over
+// a short window, a few milliseconds of it are the tail). The server
+// ours-again, our binary under a second name, gives a column ours ÷
+// ours-again: how far noise alone moves a ratio.
 //
 // All traffic goes to 127.0.0.1 from rotating source addresses
 // 127.0.0.2–51; connection counts stay under the 20,000 open files a
