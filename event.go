@@ -18,19 +18,11 @@ type Args struct {
 }
 
 func newArgs(array []byte, atts [][]byte) (*Args, error) {
-	a, err := splitArgs(array, atts)
+	raw, err := parser.SplitArray(array)
 	if err != nil {
 		return nil, err
 	}
-	return &a, nil
-}
-
-func splitArgs(array []byte, atts [][]byte) (Args, error) {
-	raw, err := parser.SplitArray(array)
-	if err != nil {
-		return Args{}, err
-	}
-	return Args{raw: raw, atts: atts}, nil
+	return &Args{raw: raw, atts: atts}, nil
 }
 
 // eventArgs splits an EVENT's data into its name and its arguments.

@@ -315,11 +315,12 @@ func otherTasks() map[int]taskTime {
 	out := map[int]taskTime{}
 	paths, _ := filepath.Glob("/proc/[0-9]*/task/[0-9]*/schedstat")
 	for _, p := range paths {
-		pid, _ := strconv.Atoi(strings.Split(p, "/")[2])
+		parts := strings.Split(p, "/") // "", proc, PID, task, TID, schedstat
+		pid, _ := strconv.Atoi(parts[2])
 		if pid == self {
 			continue
 		}
-		tid, _ := strconv.Atoi(strings.Split(p, "/")[4])
+		tid, _ := strconv.Atoi(parts[4])
 		b, err := os.ReadFile(p)
 		if err != nil {
 			continue
@@ -348,20 +349,20 @@ type taskTime struct {
 // millisecond here is one the server or the generator may have waited for
 // its core: at p99 over a short window, a few such waits are the tail.
 func interference(before, after map[int]taskTime, elapsed time.Duration) string {
+	if elapsed <= 0 {
+		return ""
+	}
 	byComm := map[string]int64{}
 	var total int64
 	for tid, a := range after {
-		d := a.ns - before[tid].ns // a task born during the run counts from 0
-		if b, ok := before[tid]; ok && b.comm != a.comm {
-			d = a.ns // the id was reused
+		d := a.ns // a task born during the run, or on a reused id, counts from 0
+		if b, ok := before[tid]; ok && b.comm == a.comm {
+			d -= b.ns
 		}
 		if d > 0 {
 			byComm[a.comm] += d
 			total += d
 		}
-	}
-	if elapsed <= 0 {
-		return ""
 	}
 	perSec := func(ns int64) float64 { return float64(ns) / 1e6 / elapsed.Seconds() }
 	names := make([]string, 0, len(byComm))

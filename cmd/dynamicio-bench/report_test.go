@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -64,5 +65,25 @@ func TestReportRatiosToOursAgain(t *testing.T) {
 	}
 	if !strings.Contains(md, "| 0.80× | 1.25× |") {
 		t.Errorf("row lacks 8÷10 and 8÷6.4:\n%s", md)
+	}
+}
+
+// TestOursAgainIsOurs: the A/A server differs from ours in its name only.
+func TestOursAgainIsOurs(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Skip(err)
+	}
+	specs, err := serverSpecs(options{Servers: []string{"ours", "ours-again"}, Ours: exe, NodeDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := *specs["ours"], *specs["ours-again"]
+	if b.Name != "ours-again" || b.Label == a.Label {
+		t.Errorf("ours-again is named %q, %q", b.Name, b.Label)
+	}
+	b.Name, b.Label = a.Name, a.Label
+	if !reflect.DeepEqual(a, b) {
+		t.Errorf("ours-again %+v differs from ours %+v", b, a)
 	}
 }
